@@ -1,0 +1,131 @@
+"""Observing a cluster's topology over the nodes' real listeners (never through the proxies).
+
+Faults cut the links clients and peers use; the harness must still see the truth. Each query
+asks every running, unpaused node directly and merges the answers: for a partition the answer
+with the highest leader epoch wins; a broker counts as unfenced only if every answering broker
+says so (an isolated broker's own stale view cannot make it look healthy).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, TypeVar
+
+from harness.cluster import wire
+from harness.cluster.layout import Layout
+from harness.errors import ClusterError
+from harness.wait import wait_until
+
+T = TypeVar("T")
+ASK_TIMEOUT = 1.5
+
+
+class Observer:
+    """Topology queries; mixed into a cluster provider that has ``layout``, ``is_running`` and ``paused``."""
+
+    layout: Layout
+    paused: set[int]
+
+    def is_running(self, node_id: int) -> bool:  # pragma: no cover - provided by the cluster
+        raise NotImplementedError
+
+    def _reachable(self, role: str) -> list:
+        nodes = self.layout.brokers if role == "broker" else self.layout.controllers
+        return [n for n in nodes if self.is_running(n.id) and n.id not in self.paused]
+
+    def _ask_brokers(self, ask: Callable[[str, int], T]) -> dict[int, T]:
+        answers: dict[int, T] = {}
+        for node in self._reachable("broker"):
+            try:
+                answers[node.id] = ask("127.0.0.1", node.client_port)
+            except wire.WireError:
+                continue
+        return answers
+
+    def metadata(self, topics: list[str] | None = None) -> wire.Metadata:
+        """Every partition's freshest state across all reachable brokers."""
+        merged = wire.Metadata()
+        answers = self._ask_brokers(lambda h, p: wire.metadata(h, p, topics, timeout=ASK_TIMEOUT))
+        if not answers:
+            raise ClusterError("no broker answered a metadata request")
+        for md in answers.values():
+            merged.brokers.update(md.brokers)
+            for key, state in md.partitions.items():
+                if state.error == 0 and (key not in merged.partitions
+                                         or state.leader_epoch > merged.partitions[key].leader_epoch):
+                    merged.partitions[key] = state
+        return merged
+
+    def partition(self, topic: str, partition: int) -> wire.PartitionState:
+        state = self.metadata([topic]).partitions.get((topic, partition))
+        if state is None:
+            raise ClusterError(f"partition {topic}/{partition} is unknown to every reachable broker")
+        return state
+
+    def leader(self, topic: str, partition: int) -> int | None:
+        """The leader of ``topic/partition`` (None while it has none)."""
+        leader = self.partition(topic, partition).leader
+        return leader if leader >= 0 else None
+
+    def isr(self, topic: str, partition: int) -> tuple[int, ...]:
+        return self.partition(topic, partition).isr
+
+    def unfenced_brokers(self) -> set[int]:
+        """Brokers every reachable broker sees registered and unfenced."""
+        views = self._ask_brokers(lambda h, p: wire.describe_brokers(h, p, timeout=ASK_TIMEOUT))
+        if not views:
+            return set()
+        sets = [{b.node_id for b in view if not b.fenced} for view in views.values()]
+        return set.intersection(*sets)
+
+    def active_controller(self) -> int | None:
+        """The KRaft leader: the highest-epoch leader any reachable controller reports."""
+        best: wire.Quorum | None = None
+        for node in self._reachable("controller"):
+            try:
+                quorum = wire.describe_quorum("127.0.0.1", node.controller_port, timeout=ASK_TIMEOUT)
+            except wire.WireError:
+                continue
+            if quorum and (best is None or quorum.leader_epoch > best.leader_epoch):
+                best = quorum
+        return best.leader_id if best else None
+
+    def healthy(self) -> bool:
+        """All nodes up and unpaused, all brokers unfenced, a controller, every ISR complete."""
+        if self.paused or not all(self.is_running(n.id) for n in self.layout.nodes):
+            return False
+        if self.unfenced_brokers() != {n.id for n in self.layout.brokers}:
+            return False
+        if self.active_controller() is None:
+            return False
+        return all(s.leader >= 0 and set(s.isr) == set(s.replicas)
+                   for s in self.metadata().partitions.values())
+
+    def wait_healthy(self, *, timeout: float = 60.0) -> float:
+        """Wait until :meth:`healthy`; return the seconds it took."""
+        began = time.monotonic()
+        wait_until(self.healthy, timeout=timeout, message="cluster did not return to full health")
+        return time.monotonic() - began
+
+    def create_topic(self, name: str, *, partitions: int = 1, replication_factor: int | None = None,
+                     config: dict[str, str] | None = None, exist_ok: bool = False,
+                     timeout: float = 30.0) -> None:
+        """Create a topic through the client links and wait until every partition has a leader."""
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        rf = replication_factor or min(3, len(self.layout.brokers))
+        admin = AdminClient({"bootstrap.servers": self.layout.bootstrap})
+        futures = admin.create_topics([NewTopic(name, partitions, rf, config=dict(config or {}))],
+                                      operation_timeout=timeout, request_timeout=timeout)
+        try:
+            futures[name].result(timeout=timeout)
+        except KafkaException as exc:
+            if not (exist_ok and "TOPIC_ALREADY_EXISTS" in str(exc)):
+                raise ClusterError(f"creating topic {name}: {exc}") from exc
+
+        def leaders() -> bool:
+            parts = self.metadata([name]).partitions
+            return len(parts) == partitions and all(s.leader >= 0 for s in parts.values())
+
+        wait_until(leaders, timeout=timeout, message=f"topic {name} has no leader for every partition")
