@@ -1,0 +1,136 @@
+"""``kch``: the command line, a thin layer over the harness's functions.
+
+Exit codes: 0 success, 1 non-conformance, 2 bad input, 3 infrastructure, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import ClusterError, KchError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="kch", description="Kafka conformance and chaos harness")
+    p.add_argument("--version", action="version", version=f"kch {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    prov = sub.add_parser("provision", help="fetch Kafka jars and build toxiproxy (cached)")
+    prov.add_argument("--kafka-version", default=None)
+
+    cl = sub.add_parser("cluster", help="a local cluster kept up between commands")
+    clsub = cl.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    up = clsub.add_parser("up", help="start a cluster and leave it running")
+    up.add_argument("--brokers", type=int, default=3)
+    up.add_argument("--controllers", type=int, default=0, help="dedicated controllers (0: combined mode)")
+    up.add_argument("--kafka-version", default=None)
+    up.add_argument("--json", action="store_true")
+    up.add_argument("--name", default="default")
+    for action in ("down", "status"):
+        a = clsub.add_parser(action)
+        a.add_argument("--name", default="default")
+        a.add_argument("--json", action="store_true")
+
+    demo = sub.add_parser("demo", help="start a cluster, produce and consume through faults, report")
+    demo.add_argument("--kafka-version", default=None)
+    demo.add_argument("--report-dir", type=Path, default=Path("reports"))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up like Ctrl-C
+    try:
+        args = _parser().parse_args(argv)
+        return _dispatch(args)
+    except KchError as exc:
+        print(f"kch: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("kch: interrupted; everything started was stopped", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from harness.provision import DEFAULT_KAFKA_VERSION
+
+    version = getattr(args, "kafka_version", None) or DEFAULT_KAFKA_VERSION
+    if args.command == "provision":
+        from harness.provision import kafka_dist, toxiproxy_bin
+
+        dist = kafka_dist(version)
+        print(f"kafka {dist.version}: {dist.libs}")
+        print(f"toxiproxy: {toxiproxy_bin()}")
+        return 0
+    if args.command == "cluster":
+        return _cluster(args, version)
+    if args.command == "demo":
+        from harness.demo import run_demo
+
+        return run_demo(kafka_version=version, report_root=args.report_dir)
+    raise UsageError(f"unknown command {args.command}")
+
+
+def _kept_dir(name: str) -> Path:
+    from harness.home import state_dir
+
+    return state_dir() / "clusters" / name
+
+
+def _cluster(args: argparse.Namespace, version: str) -> int:
+    from harness.procs import read_record, reap_orphans
+
+    workdir = _kept_dir(args.name)
+    record_name = f"kept-{args.name}"
+    if args.action == "up":
+        from harness.cluster import LocalCluster
+
+        if read_record(record_name):
+            raise UsageError(f"cluster {args.name!r} is already up (kch cluster down --name {args.name})")
+        shutil.rmtree(workdir, ignore_errors=True)
+        cluster = LocalCluster(brokers=args.brokers, controllers=args.controllers, kafka_version=version,
+                               workdir=workdir, name=record_name, detached=True)
+        try:
+            cluster.start()
+        except BaseException:
+            cluster.detached = False
+            cluster.close()
+            raise
+        _print_status(cluster.status(), args.json)
+        return 0
+    if args.action == "down":
+        reaped = reap_orphans(include_detached=record_name)
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(f"cluster {args.name}: stopped {len(reaped)} processes" if reaped else f"cluster {args.name}: not running")
+        return 0
+    status_file = workdir / "cluster.json"
+    if not read_record(record_name) or not status_file.exists():
+        raise ClusterError(f"cluster {args.name!r} is not up: start it with kch cluster up")
+    _print_status(json.loads(status_file.read_text()), args.json)
+    return 0
+
+
+def _print_status(status: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(status, indent=2))
+        return
+    print(f"cluster {status['name']} (Kafka {status['kafka_version']}) in {status['workdir']}")
+    print(f"  bootstrap servers: {status['bootstrap_servers']}")
+    print(f"  toxiproxy API:     {status['toxiproxy_api']} (pid {status['toxiproxy_pid']})")
+    for node in status["nodes"]:
+        print(f"  node {node['id']} [{node['roles']}] pid {node['pid']} client {node['client_address']} log {node['log']}")
+    print(f"  {len(status['links'])} proxied links; `kch cluster status --json` lists them")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

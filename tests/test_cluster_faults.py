@@ -1,0 +1,111 @@
+"""The foundation against a real 3-node KRaft cluster and a real toxiproxy."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from harness.cluster import tuning
+from harness.faults import Down, Isolate, Kill, Pause, Toxic
+from harness.wait import wait_until
+from tests.kafka_helpers import read_all, send
+
+pytestmark = pytest.mark.cluster
+
+# A kill is detected after the broker session timeout; a KRaft election may come first if the
+# killed node was the active controller; then the new leader's metadata must spread.
+FAILOVER_BOUND_S = (tuning.BROKER_SESSION_TIMEOUT_MS + 2 * tuning.QUORUM_FETCH_TIMEOUT_MS) / 1000 + 10
+
+
+def test_produce_and_consume_through_the_proxies(kch_cluster, kch_topic):
+    topic = kch_topic(partitions=1)
+    sent = send(kch_cluster.bootstrap, topic, range(50))
+    assert [s.error for s in sent] == [None] * 50
+    assert read_all(kch_cluster.bootstrap, topic) == list(range(50))
+    # Every broker advertises its proxy: with every client link down, nothing gets through.
+    proxied = {l.listen for l in kch_cluster.layout.links if l.kind == "client"}
+    assert set(kch_cluster.bootstrap.split(",")) == proxied
+
+
+def test_clients_cannot_bypass_a_downed_client_link(kch_cluster, kch_nemesis, kch_topic):
+    topic = kch_topic(partitions=1)
+    assert send(kch_cluster.bootstrap, topic, [0])[0].error is None
+    active = kch_nemesis.apply(Down(f"client->leader:{topic}/0"))
+    failed = send(kch_cluster.bootstrap, topic, [1], timeout_ms=3000)
+    assert failed[0].error == "_MSG_TIMED_OUT"
+    kch_nemesis.heal(active)
+    assert send(kch_cluster.bootstrap, topic, [2])[0].error is None
+    assert read_all(kch_cluster.bootstrap, topic) == [0, 2]
+
+
+def test_latency_on_the_leaders_client_link_delays_acks(kch_cluster, kch_nemesis, kch_topic):
+    topic = kch_topic(partitions=1)
+    base = statistics.median(s.seconds for s in send(kch_cluster.bootstrap, topic, range(10)))
+    kch_nemesis.apply(Toxic("latency", f"client->leader:{topic}/0", {"latency": 400}))
+    slow = send(kch_cluster.bootstrap, topic, range(10, 15))
+    assert all(s.error is None for s in slow)
+    assert statistics.median(s.seconds for s in slow) >= 0.4 > base
+
+
+def test_timeout_toxic_makes_sends_time_out(kch_cluster, kch_nemesis, kch_topic):
+    topic = kch_topic(partitions=1)
+    assert send(kch_cluster.bootstrap, topic, [0])[0].error is None
+    kch_nemesis.apply(Toxic("timeout", f"client->leader:{topic}/0", {"timeout": 0}, stream="both"))
+    assert send(kch_cluster.bootstrap, topic, [1], timeout_ms=3000)[0].error == "_MSG_TIMED_OUT"
+
+
+def test_kill_the_leader_fails_over_and_keeps_acknowledged_writes(kch_cluster, kch_nemesis, kch_topic):
+    topic = kch_topic(partitions=1, replication_factor=3, config={"min.insync.replicas": "2"})
+    acked = [s.value for s in send(kch_cluster.bootstrap, topic, range(200)) if s.error is None]
+    assert len(acked) == 200
+    old = kch_cluster.leader(topic, 0)
+    kch_nemesis.apply(Kill(f"node:{old}"))
+    new = kch_nemesis.wait_for_new_leader(topic, 0, old=old, timeout=FAILOVER_BOUND_S)
+    assert new != old
+    after = send(kch_cluster.bootstrap, topic, range(200, 220))
+    assert all(s.error is None for s in after)
+    values = read_all(kch_cluster.bootstrap, topic)
+    assert set(acked) | {s.value for s in after} <= set(values)
+    events = [(e.phase, e.detail.get("fault"), e.detail.get("node")) for e in kch_nemesis.history.of_type("fault")]
+    assert events == [("start", "kill", old)]
+    assert kch_nemesis.heal_all() > 0
+    assert kch_cluster.healthy()
+
+
+def test_pause_fences_a_node_and_resume_brings_it_back(kch_cluster, kch_nemesis):
+    victim = max(n.id for n in kch_cluster.layout.brokers if n.id != kch_cluster.active_controller())
+    active = kch_nemesis.apply(Pause(f"node:{victim}"))
+    wait_until(lambda: victim not in kch_cluster.unfenced_brokers(), timeout=30, message="paused node not fenced")
+    kch_nemesis.heal(active)
+    wait_until(lambda: victim in kch_cluster.unfenced_brokers(), timeout=30, message="resumed node not unfenced")
+
+
+def test_cutting_a_nodes_controller_links_fences_it(kch_cluster, kch_nemesis):
+    victim = max(n.id for n in kch_cluster.layout.brokers if n.id != kch_cluster.active_controller())
+    active = kch_nemesis.apply(Toxic("timeout", f"controller-links-of:node:{victim}", {"timeout": 0}, stream="both"))
+    wait_until(lambda: victim not in kch_cluster.unfenced_brokers(), timeout=30, message="cut node not fenced")
+    assert kch_cluster.is_running(victim)
+    kch_nemesis.heal(active)
+    wait_until(lambda: victim in kch_cluster.unfenced_brokers(), timeout=30, message="healed node not unfenced")
+
+
+def test_isolating_the_leader_moves_leadership(kch_cluster, kch_nemesis, kch_topic):
+    topic = kch_topic(partitions=1)
+    old = kch_cluster.leader(topic, 0)
+    kch_nemesis.apply(Isolate(f"leader:{topic}/0"))
+    kch_nemesis.wait_for_new_leader(topic, 0, old=old, timeout=FAILOVER_BOUND_S)
+    assert kch_nemesis.heal_all() > 0
+    assert kch_cluster.unfenced_brokers() == {n.id for n in kch_cluster.layout.brokers}
+
+
+def test_active_controller_matches_kafkas_own_quorum_tool(kch_cluster):
+    import re
+    import subprocess
+
+    node = kch_cluster.layout.controllers[0]
+    cmd = kch_cluster._java(node.id, ["org.apache.kafka.tools.MetadataQuorumCommand",
+                                      "--bootstrap-controller", f"127.0.0.1:{node.controller_port}",
+                                      "describe", "--status"], kch_cluster.workdir / "logs" / "tool.log")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+    assert int(re.search(r"LeaderId:\s+(\d+)", out).group(1)) == kch_cluster.active_controller()
