@@ -120,23 +120,27 @@ class Layout:
         return "\n".join(lines) + "\n"
 
 
-def plan_layout(*, brokers: int, controllers: int = 0, ports: Iterator[int]) -> Layout:
+def plan_layout(*, brokers: int, controllers: int = 0, ports: Iterator[int],
+                client_proxies: bool = True) -> Layout:
     """Lay out ``brokers`` brokers; ``controllers=0`` makes every broker also a controller
     (combined mode, at most the first 3 vote), otherwise adds that many dedicated controllers
-    with ids after the brokers'. ``ports`` yields free loopback ports."""
+    with ids after the brokers'. ``ports`` yields free loopback ports. ``client_proxies=False``
+    (for benchmarks only) lets clients talk to brokers directly: no client links."""
     if brokers < 1 or brokers + controllers > MAX_NODES:
         raise ValueError(f"brokers must be 1..{MAX_NODES}")
     nodes: list[Node] = []
     combined_voters = min(3, brokers) if controllers == 0 else 0
     for i in range(1, brokers + 1):
         is_controller = i <= combined_voters
-        nodes.append(Node(i, True, is_controller, next(ports), next(ports), next(ports),
+        client_port = next(ports)
+        proxy_port = next(ports) if client_proxies else client_port
+        nodes.append(Node(i, True, is_controller, client_port, proxy_port, next(ports),
                           next(ports) if is_controller else None))
     for j in range(controllers):
         nodes.append(Node(brokers + j + 1, False, True, None, None, None, next(ports)))
     links: list[Link] = []
     for n in nodes:
-        if n.broker:
+        if n.broker and client_proxies:
             links.append(Link(f"client->node:{n.id}", "client", None, n.id,
                               f"127.0.0.1:{n.client_proxy_port}", f"127.0.0.1:{n.client_port}"))
     for src in nodes:

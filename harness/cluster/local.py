@@ -64,7 +64,7 @@ class LocalCluster(Observer):
 
     def __init__(self, *, brokers: int = 3, controllers: int = 0,
                  kafka_version: str = DEFAULT_KAFKA_VERSION, workdir: Path | None = None,
-                 name: str | None = None, detached: bool = False) -> None:
+                 name: str | None = None, detached: bool = False, client_proxies: bool = True) -> None:
         if not 1 <= brokers <= 9:
             raise UsageError(f"--brokers: {brokers} is outside 1..9")
         if controllers not in (0, 1, 3, 5):
@@ -74,6 +74,7 @@ class LocalCluster(Observer):
         self.kafka_version = kafka_version
         self.name = name or f"cluster-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.detached = detached
+        self.client_proxies = client_proxies
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="kch-", dir=state_dir()))
         self.layout: Layout | None = None
@@ -103,7 +104,7 @@ class LocalCluster(Observer):
         self._dist = kafka_dist(self.kafka_version)
         self.group = ProcessGroup(self.name, detached=self.detached)
         self.layout = plan_layout(brokers=self.brokers_count, controllers=self.controllers_count,
-                                  ports=_free_ports())
+                                  ports=_free_ports(), client_proxies=self.client_proxies)
         cluster_id = _cluster_id()
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "logs").mkdir(exist_ok=True)

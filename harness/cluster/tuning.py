@@ -29,6 +29,7 @@ GROUP_INITIAL_REBALANCE_DELAY_MS = 0
 HEAP = "-Xms192m -Xmx512m"
 JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
              "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true"]
+# toxiproxy runs with GOMAXPROCS=1 (harness/toxiproxy/server.py).
 THREADS = {"num.network.threads": 2, "num.io.threads": 2, "background.threads": 2,
            "num.replica.fetchers": 1, "num.recovery.threads.per.data.dir": 1,
            "log.cleaner.threads": 1}

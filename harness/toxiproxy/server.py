@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -10,6 +11,10 @@ from harness.procs import ProcessGroup
 from harness.provision import toxiproxy_bin
 from harness.toxiproxy.client import ToxiproxyClient
 from harness.wait import wait_until
+
+# One OS thread: on 2 cores toxiproxy otherwise competes with the JVMs and the client
+# (measured: produce through the proxy 55k -> 75-80k msg/s; see docs/performance.md).
+GOMAXPROCS = 1
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -30,8 +35,10 @@ class ToxiproxyServer:
 
     def start(self, *, timeout: float = 15.0) -> ToxiproxyClient:
         binary = toxiproxy_bin()
+        env = dict(os.environ)
+        env.setdefault("GOMAXPROCS", str(GOMAXPROCS))
         self.proc = self.group.spawn([str(binary), "-host", "127.0.0.1", "-port", str(self.port)],
-                                     log_path=self.log_path, label="toxiproxy")
+                                     log_path=self.log_path, label="toxiproxy", env=env)
 
         def up() -> bool:
             if self.proc.poll() is not None:

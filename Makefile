@@ -1,0 +1,24 @@
+# Two entry points (see README): `make run` (the main job) and `make test` (the harness's tests).
+# Both create .venv on first use; Kafka jars and toxiproxy are provisioned on first use and cached.
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test provision clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/kch demo
+
+test: $(STAMP)
+	$(VENV)/bin/kch provision
+	$(VENV)/bin/pytest
+
+provision: $(STAMP)
+	$(VENV)/bin/kch provision
+
+clean:
+	rm -rf $(VENV) build *.egg-info
