@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
         a.add_argument("--name", default="default")
         a.add_argument("--json", action="store_true")
 
+    specs = sub.add_parser("specs", help="list, validate or describe specs")
+    spsub = specs.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    for action in ("list", "validate"):
+        a = spsub.add_parser(action)
+        a.add_argument("paths", nargs="*", type=Path, default=[Path("specs")])
+    spsub.add_parser("schema", help="print the JSON Schema of a spec")
+
     demo = sub.add_parser("demo", help="start a cluster, produce and consume through faults, report")
     demo.add_argument("--kafka-version", default=None)
     demo.add_argument("--report-dir", type=Path, default=Path("reports"))
@@ -74,11 +81,28 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "cluster":
         return _cluster(args, version)
+    if args.command == "specs":
+        return _specs(args)
     if args.command == "demo":
         from harness.demo import run_demo
 
         return run_demo(kafka_version=version, report_root=args.report_dir)
     raise UsageError(f"unknown command {args.command}")
+
+
+def _specs(args: argparse.Namespace) -> int:
+    from harness.spec import find_specs, json_schema
+
+    if args.action == "schema":
+        print(json.dumps(json_schema(), indent=2))
+        return 0
+    loaded = find_specs(args.paths)
+    for item in loaded:
+        if args.action == "list":
+            print(f"{item.id}: {item.spec.title}")
+    if args.action == "validate":
+        print(f"{len(loaded)} spec(s) valid")
+    return 0
 
 
 def _kept_dir(name: str) -> Path:

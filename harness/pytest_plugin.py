@@ -28,8 +28,7 @@ def kch_cluster(request: pytest.FixtureRequest):
     from harness.provision import DEFAULT_KAFKA_VERSION
 
     version = request.config.getoption("--kch-kafka-version") or DEFAULT_KAFKA_VERSION
-    cluster = LocalCluster(brokers=request.config.getoption("--kch-brokers"), kafka_version=version,
-                           name="pytest-session")
+    cluster = LocalCluster(brokers=request.config.getoption("--kch-brokers"), kafka_version=version)
     with cluster:
         yield cluster
 
