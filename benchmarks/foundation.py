@@ -40,8 +40,10 @@ def failover(cluster: LocalCluster) -> tuple[float, float]:
     nemesis = Nemesis(cluster)
     killed = time.monotonic()
     nemesis.apply(Kill("leader:fo/0"))
+    deadline = killed + 60
     while not write():
-        pass
+        if time.monotonic() > deadline:
+            raise SystemExit("no acks=all write succeeded within 60 s of the kill")
     seconds = time.monotonic() - killed
     return seconds, nemesis.heal_all()
 
