@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checkers import CHECKERS, CheckResult, UnknownAnomaly, check_all, index_of
+from harness.checkers import CHECKERS, CheckResult, UnknownAnomaly, check_all
 from harness.checkers import index as index_module
 from harness.errors import UsageError
 from harness.history import Event, History
@@ -60,9 +60,9 @@ class B:
     def assign(self, process, partitions, type="assigned"):
         return self.ev(process, type, "ok", detail={"partitions": [["t", p] for p in partitions]})
 
-    def drain(self, complete=True, phase="ok", records=None):
+    def drain(self, complete=True, phase="ok"):
         for p in sorted(self.log):
-            self.poll("drain", records.get(p, []) if records is not None else self.records(p))
+            self.poll("drain", self.records(p))
         ends = {f"t/{p}": max(self.log[p]) + 1 for p in self.log}
         return self.ev("drain", "drain", phase, detail={"complete": complete, "end_offsets": ends})
 
@@ -272,6 +272,29 @@ def test_duplicate_value_acknowledged_at_two_offsets():
     assert (dup["value"], dup["partition"], dup["offsets"]) == ("p0-5", 1, [4, 7])
 
 
+def test_value_acknowledged_at_one_offset_and_read_at_another_is_a_duplicate_not_unseen():
+    b = B()
+    writes(b, range(2))
+    b.send("p0-2", 0, offset=3, store=False)          # told "offset 3"...
+    b.log[0][2] = "p0-2"                              # ...but it is at 2
+    b.drain()
+    res = results(b)
+    assert_only(res, "duplicate")
+    dup = the(res, "duplicate")
+    assert (dup["offsets"], dup["observed"][0]["read_by"], dup["observed"][1]["acked_by"]) == \
+        ([2, 3], ["drain"], ["producer-0"])
+
+
+def test_completion_without_invoke_still_counts_as_acknowledged():
+    b = B()
+    writes(b, range(2))
+    b.complete("p0-2", 0, offset=2, store=False)      # the invoke was never recorded
+    b.drain()
+    res = results(b)
+    assert_only(res, "unseen")
+    assert the(res, "unseen")["value"] == "p0-2"
+
+
 def test_duplicate_across_partitions():
     b = clean()
     b.log[1][6] = "p0-0"                              # p0-0 belongs to partition 0
@@ -293,6 +316,17 @@ def test_inconsistent_offsets_two_readers_disagree():
     assert bad["values"] == [
         {"value": "p1-2", "read_by": ["consumer-0", "drain"], "acked_by": ["producer-1"]},
         {"value": "p9-0", "read_by": ["consumer-1"], "acked_by": []}]
+
+
+def test_inconsistent_offsets_inside_the_first_batch_that_reads_them():
+    b = B()                                           # no sends: only this batch says so
+    b.poll("consumer-0", [(5, 0, "q-0"), (5, 1, "q-1"), (5, 0, "q-9")])   # 0 read twice
+    res = results(b)
+    assert {n for n, r in res.items() if r.status == "found"} == \
+        {"inconsistent-offsets", "int-nonmonotonic-poll"}
+    bad = the(res, "inconsistent-offsets")
+    assert (bad["partition"], bad["offset"], [v["value"] for v in bad["values"]]) == \
+        (5, 0, ["q-0", "q-9"])
 
 
 def test_inconsistent_offsets_two_acknowledgements_name_one_unread_offset():
@@ -529,6 +563,13 @@ def test_send_hang_counts_from_when_the_last_fault_ended():
     assert hang_case(overlapping, done_at=28)["send-hang"].status == "ok"
     res = hang_case(overlapping[:3], done_at=28, end_at=29)
     assert res["send-hang"].status == "found"             # b never ended: clock from invoke
+
+
+def test_one_fault_ending_while_another_is_active_is_not_a_heal():
+    faults = [(11, "start", "a"), (12, "start", "b"), (26, "end", "a")]
+    hang = the(hang_case(faults, done_at=28), "send-hang")
+    assert (hang["since"], hang["after_heal"]) == (10, False)
+    assert hang_case(faults + [(27, "end", "b")], done_at=28)["send-hang"].status == "ok"
 
 
 def test_send_never_completed_hangs_once_the_history_outlasts_its_bound():

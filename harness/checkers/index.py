@@ -1,68 +1,73 @@
 """One pass over a History into the tables every checker reads, so no checker re-scans it.
 
-The pass pairs send invokes with their completion (by value: values are unique per run),
-groups acknowledgements by partition, builds the read log (partition -> offset -> first
-value any reader saw there, the drain included), notes every per-consumer step that is not
-"the next offset" (the poll checkers judge those) and when the cluster was fully healed.
-Completions are judged against their invoke while both are hot in the cache (the bound of
-``send-hang``); poll batches go to :mod:`.reads`.
+The pass pairs each send completion with its invoke (by value: values are unique per run),
+judges the pair against the invoke's ``bound_s`` while both are hot in the cache, files
+``ok`` completions per (topic, partition, process), takes poll batches into the read log
+(:mod:`.reads`) and notes when the cluster was fully healed. Invokes wait in a small
+in-flight table rather than a run-sized one: at a million sends that is what keeps it fast.
 """
 
 from __future__ import annotations
 
 import gc
 import weakref
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import defaultdict
 from contextlib import contextmanager
-from operator import attrgetter
 from typing import Any, Iterator
 
 from harness.history import Event, History
 
-from .reads import TP, take_batch
+from .reads import TP, finish, take_batch
 
 Step = tuple[Event, int, TP, int, int, bool]   # (poll, index in batch, tp, prev, offset, intra)
+AckKey = tuple[Any, Any, str]                   # (topic, partition, process)
 _MISSING = object()
-_OFFSET, _VALUE = attrgetter("offset"), attrgetter("value")
+
+
+class Acks:
+    """One process's ``ok`` first completions to one partition, in order, as columns."""
+
+    __slots__ = ("events", "offsets", "values")
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.offsets: list[int | None] = []
+        self.values: list[Any] = []
 
 
 class Index:
     """Everything the checkers need from a History, built by :func:`build` in one pass."""
 
     def __init__(self) -> None:
-        self.invokes: dict[Any, Event] = {}       # value -> send invoke, in invoke order
-        self.dones: dict[Any, Event] = {}         # value -> its first completion
-        self.redone: list[Event] = []             # further completions of a value
-        self.reinvoked: list[Event] = []          # invokes of a value already invoked
-        self.uninvoked = 0                        # first completions with no invoke before
-        self.bounded = 0                          # completed sends whose invoke had bound_s
-        self.late: list[Any] = []                 # ...and that completed after it (from invoke)
-        # (topic, partition, process) -> its first completions that were "ok", in order
-        self.acks: dict[tuple[str | None, int, str], list[Event]] = defaultdict(list)
-        self.log: dict[TP, dict[int, Any]] = {}   # tp -> offset -> first value read there
-        self.where: dict[Any, TP] = {}            # value -> tp where it was first read
-        self.dup_reads: set[Any] = set()          # values read at more than one location
+        self.acks: dict[AckKey, Acks] = {}      # see Acks
+        self.pending: list[Event] = []          # invokes never completed, in invoke order
+        self.late: list[tuple[Event, Event]] = []   # (invoke, completion) slower than bound_s
+        self.bounded = 0                        # completed sends whose invoke had bound_s
+        self.completed = 0                      # sends completed (first completions)
+        self.redone: list[Event] = []           # further completions of a completed value
+        self.orphans: list[Event] = []          # completions of a value never invoked
+        self.reinvoked: list[Event] = []        # invokes of a value already in flight
+        self.log: dict[TP, dict[int, Any]] = {}  # tp -> offset -> first value read there
+        self.read: set[Any] = set()             # every value any reader saw
+        self.dup_reads: set[Any] = set()        # values read at more than one location
         self.conflicts: dict[tuple[TP, int], set[Any]] = {}  # (tp, offset) -> values, if > 1
-        self.steps: list[Step] = []               # reads that were not previous offset + 1
-        self.polls: list[Event] = []              # ok polls with records, in history order
-        self.drain: Event | None = None           # the last `drain` event
-        self.heals: list[float] = []              # monos at which no fault was active any more
-        self.end: float | None = None             # mono of the last event
-        self.size = 0                             # how many events were indexed
+        self.steps: list[Step] = []             # reads that were not previous offset + 1
+        self.polls: list[Event] = []            # ok polls with records, in history order
+        self.drain: Event | None = None         # the last `drain` event
+        self.heals: list[float] = []            # monos at which no fault was active any more
+        self.end: float | None = None           # mono of the last event
+        self.size = 0                           # how many events were indexed
         self._sorted: dict[TP, list[int]] = {}
         self._mismatched: list[tuple[TP, Event]] | None = None
 
-    # --- sends ---------------------------------------------------------------------------
-    def ack_tp(self, done: Event) -> TP:
-        """(topic, partition) of a completion, the invoke's where the completion is silent."""
-        topic, part = done.topic, done.partition
-        if topic is None or part is None:
-            inv = self.invokes.get(done.value)
-            if inv is not None:
-                topic = inv.topic if topic is None else topic
-                part = inv.partition if part is None else part
-        return (topic, part)
+    def _ack(self, key: AckKey, ev: Event) -> None:
+        group = self.acks.get(key)
+        if group is None:
+            group = self.acks[key] = Acks()
+        group.events.append(ev)
+        group.offsets.append(ev.offset)
+        group.values.append(ev.value)
 
     def mismatched(self) -> list[tuple[TP, Event]]:
         """Acknowledgements whose offset was not first read holding their value (few if clean).
@@ -71,26 +76,20 @@ class Index:
         """
         if self._mismatched is None:
             out: list[tuple[TP, Event]] = []
-            for (topic, part, _), acks in self.acks.items():
+            for (topic, part, _), group in self.acks.items():
                 tp = (topic, part)
                 get = self.log.get(tp, {}).get
-                if list(map(get, map(_OFFSET, acks))) != list(map(_VALUE, acks)):
-                    out.extend((tp, d) for d in acks if get(d.offset, _MISSING) != d.value)
+                if list(map(get, group.offsets)) != group.values:
+                    out.extend((tp, d) for d, o, v in zip(group.events, group.offsets, group.values)
+                               if get(o, _MISSING) != v)
             self._mismatched = out
         return self._mismatched
-
-    def pending(self) -> list[Event]:
-        """Invokes never completed, in invoke order."""
-        if len(self.invokes) == len(self.dones) - self.uninvoked:
-            return []
-        return [inv for v, inv in self.invokes.items() if v not in self.dones]
 
     def heal_before(self, mono: float) -> float | None:
         """The last moment at or before `mono` when every fault had ended."""
         i = bisect_right(self.heals, mono)
         return self.heals[i - 1] if i else None
 
-    # --- reads ---------------------------------------------------------------------------
     def offsets(self, tp: TP) -> list[int]:
         """The offsets of `tp` known to hold a record (read by anyone), ascending."""
         got = self._sorted.get(tp)
@@ -98,18 +97,12 @@ class Index:
             got = self._sorted[tp] = sorted(self.log.get(tp, ()))
         return got
 
-    def between(self, tp: TP, lo: int, hi: int) -> list[int]:
-        """Known offsets of `tp` strictly between `lo` and `hi`."""
-        offs = self.offsets(tp)
-        return offs[bisect_right(offs, lo):bisect_left(offs, hi)]
-
     def next_read_offset(self, tp: TP, offset: int) -> int | None:
         """The smallest offset above `offset` that some reader saw in `tp`."""
         offs = self.offsets(tp)
         i = bisect_right(offs, offset)
         return offs[i] if i < len(offs) else None
 
-    # --- the drain -----------------------------------------------------------------------
     def drain_problem(self) -> str | None:
         """Why the final drain cannot vouch for "never read" (None when it can)."""
         d = self.drain
@@ -142,39 +135,46 @@ def paused_gc() -> Iterator[None]:
 def build(history: History | list[Event]) -> Index:
     """Index `history` in one pass over its events."""
     ix = Index()
-    invokes, dones, acks, polls = ix.invokes, ix.dones, ix.acks, ix.polls
+    inflight: dict[Any, Event] = {}
+    strays: list[Event] = []
     positions: dict[str, dict[TP, int]] = defaultdict(dict)
     active: set[Any] = set()
+    acks, late = ix.acks, ix.late
+    completed = bounded = 0
     events = list(history)
     with paused_gc():
-        for ev in events:
+        for ev in events:                  # the send branch is the hot one: kept inline
             t = ev.type
             if t == "send":
-                v = ev.value
-                if ev.phase == "invoke":
-                    if invokes.setdefault(v, ev) is not ev:
+                v, ph = ev.value, ev.phase
+                if ph == "invoke":
+                    if inflight.setdefault(v, ev) is not ev:
                         ix.reinvoked.append(ev)
-                elif dones.setdefault(v, ev) is not ev:
-                    ix.redone.append(ev)
-                else:                               # its first completion, while it is hot
-                    inv = invokes.get(v)
-                    if inv is None:
-                        ix.uninvoked += 1
-                    else:
-                        bound = inv.detail.get("bound_s")
-                        if bound is not None:
-                            ix.bounded += 1
-                            if ev.mono - inv.mono > bound:
-                                ix.late.append(v)
-                    if ev.phase == "ok":
-                        if ev.partition is not None and ev.topic is not None:
-                            acks[(ev.topic, ev.partition, ev.process)].append(ev)
-                        else:
-                            acks[(*ix.ack_tp(ev), ev.process)].append(ev)
+                    continue
+                inv = inflight.pop(v, None)
+                if inv is None:
+                    strays.append(ev)
+                    continue
+                completed += 1
+                bound = inv.detail.get("bound_s")
+                if bound is not None:
+                    bounded += 1
+                    if ev.mono - inv.mono > bound:
+                        late.append((inv, ev))
+                if ph == "ok":
+                    topic, part = ev.topic, ev.partition
+                    key = (inv.topic if topic is None else topic,
+                           inv.partition if part is None else part, ev.process)
+                    group = acks.get(key)
+                    if group is None:
+                        group = acks[key] = Acks()
+                    group.events.append(ev)
+                    group.offsets.append(ev.offset)
+                    group.values.append(v)
             elif t == "poll":
                 recs = ev.detail.get("records") if ev.phase == "ok" else None
                 if recs:
-                    polls.append(ev)
+                    ix.polls.append(ev)
                     take_batch(ix, positions[ev.process], ev, recs)
             elif t == "fault":
                 if ev.phase == "start":
@@ -197,10 +197,31 @@ def build(history: History | list[Event]) -> Index:
                 else:
                     for part in parts:
                         pos.pop((part[0], part[1]), None)
-    if events:
-        ix.end = events[-1].mono
+        ix.pending = list(inflight.values())
+        ix.completed, ix.bounded = completed, bounded
+        finish(ix)
+        if strays:
+            _sort_strays(ix, events, strays)
+    if events:                             # recorded from threads: allow a little disorder
+        ix.end = max(e.mono for e in events[-64:])
     ix.size = len(events)
     return ix
+
+
+def _sort_strays(ix: Index, events: list[Event], strays: list[Event]) -> None:
+    """Completions with no invoke in flight: a value's second completion, or an orphan (whose
+    ``ok`` still counts as an acknowledgement). Rare, so a second look at the sends is fine."""
+    first: dict[Any, Event] = {}
+    for ev in events:
+        if ev.type == "send" and ev.phase != "invoke":
+            first.setdefault(ev.value, ev)
+    for ev in strays:
+        if first[ev.value] is not ev:
+            ix.redone.append(ev)
+        else:
+            ix.orphans.append(ev)
+            if ev.phase == "ok":
+                ix._ack((ev.topic, ev.partition, ev.process), ev)
 
 
 _CACHE: "weakref.WeakKeyDictionary[History, tuple[int, Index]]" = weakref.WeakKeyDictionary()

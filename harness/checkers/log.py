@@ -43,7 +43,7 @@ def lost_write(history: History | Index) -> CheckResult:
     ``unknown`` unless the final drain completed. Every lost write is also ``unseen``.
     """
     ix = index_of(history)
-    where, log = ix.where, ix.log
+    where, log = ix.read, ix.log
     top: dict[TP, int] = {}
     evidence = []
     for tp, d in ix.mismatched():
@@ -68,7 +68,7 @@ def unseen(history: History | Index) -> CheckResult:
     watermark from the drain, so a write acknowledged beyond it stands out as truncated.
     """
     ix = index_of(history)
-    where = ix.where
+    where = ix.read
     evidence = []
     for tp, d in ix.mismatched():
         if d.value not in where:
@@ -81,12 +81,22 @@ def unseen(history: History | Index) -> CheckResult:
 
 def _acked_at(ix: Index, values: set[Any] | None = None) -> dict[Any, list[tuple[TP, int, Event]]]:
     """value -> every (tp, offset, completion) an ``ok`` completion of it named, for `values`
-    and for every value completed more than once."""
+    and for every value completed more than once (an evidence-time scan of the acks)."""
     out: dict[Any, list[tuple[TP, int, Event]]] = {}
     wanted = set(values or ()) | {e.value for e in ix.redone}
-    for e in [d for v in wanted if (d := ix.dones.get(v)) is not None] + ix.redone:
+    if not wanted:
+        return out
+    for (topic, part, _), group in ix.acks.items():
+        if not wanted.isdisjoint(group.values):
+            for e, o, v in zip(group.events, group.offsets, group.values):
+                if v in wanted and o is not None:
+                    out.setdefault(v, []).append(((topic, part), o, e))
+    for e in ix.redone:
         if e.phase == "ok" and e.offset is not None:
-            out.setdefault(e.value, []).append((ix.ack_tp(e), e.offset, e))
+            known = out.get(e.value)
+            tp = known[0][0] if known else (e.topic, e.partition)
+            tp = (tp[0] if e.topic is None else e.topic, tp[1] if e.partition is None else e.partition)
+            out.setdefault(e.value, []).append((tp, e.offset, e))
     return out
 
 
@@ -116,8 +126,8 @@ def _observe(ix: Index, values: set[Any] = frozenset(),  # type: ignore[assignme
             tp, off, v = (ev.topic, r["partition"]), r["offset"], r["value"]
             if v in values or (tp, off) in locations:
                 note((tp, off), v, ev.process, False)
-    also = {d.value for key, acks in ix.acks.items() if key[:2] in wanted
-            for d in acks if d.offset in wanted[key[:2]]}
+    also = {v for key, group in ix.acks.items() if key[:2] in wanted
+            for o, v in zip(group.offsets, group.values) if o in wanted[key[:2]]}
     for v, acks in _acked_at(ix, also | set(values)).items():
         for tp, off, e in acks:
             if v in values or (tp, off) in locations:
@@ -142,7 +152,7 @@ def duplicate(history: History | Index) -> CheckResult:
     found in two partitions is reported once more with ``kind: across-partitions``.
     """
     ix = index_of(history)
-    where, conflicts = ix.where, ix.conflicts
+    where, conflicts = ix.read, ix.conflicts
     suspects = set(ix.dup_reads)
     for tp, d in ix.mismatched():                    # acknowledged here, read elsewhere
         v = d.value

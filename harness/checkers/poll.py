@@ -9,6 +9,7 @@ a *skip* jumps over an offset that some reader (the drain included) saw holding 
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 from harness.history import History
@@ -33,12 +34,13 @@ def _judge(history: History | Index, anomaly: str, skip: bool, intra: bool) -> C
                  "prev_offset": prev, "offset": off,
                  "value": ev.detail["records"][i]["value"], "polled_at": ev.mono, "index": i}
         if skip:
-            skipped = ix.between(tp, prev, off)
-            if not skipped:
+            known = ix.offsets(tp)
+            lo, hi = bisect_right(known, prev), bisect_left(known, off)
+            if lo >= hi:
                 continue                   # the gap holds no record anyone saw
-            log = ix.log[tp]
-            entry.update(skipped_offsets=skipped[:_SHOWN], skipped_count=len(skipped),
-                         skipped_values=[log[o] for o in skipped[:_SHOWN]])
+            shown, log = known[lo:min(hi, lo + _SHOWN)], ix.log[tp]
+            entry.update(skipped_offsets=shown, skipped_count=hi - lo,
+                         skipped_values=[log[o] for o in shown])
         evidence.append(entry)
     return CheckResult.judge(anomaly, evidence)
 

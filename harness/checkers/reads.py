@@ -1,13 +1,15 @@
-"""Taking poll batches into an Index: the read log, values' locations, per-consumer steps.
+"""Taking poll batches into an Index: the read log, the values read, per-consumer steps.
 
 A batch is handled one partition-run at a time with C-level list operations (the common case:
 contiguous offsets, all new or all re-read exactly); records fall back to a per-record loop
 only where something is unusual (a gap, a repeat, a clash), which is where anomalies live.
+Which values were read, and which at two locations, is counted once at the end (:func:`finish`).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -58,28 +60,39 @@ def _take_run(ix: "Index", pos: dict[TP, int], ev: "Event", tp: TP, offsets: lis
     got = list(map(offs.get, offsets))
     if got == values:                                  # a re-read, all as before
         return
-    if contiguous and got.count(None) == n:            # all new offsets...
-        fresh = dict.fromkeys(values, tp)
-        if len(fresh) == n and ix.where.keys().isdisjoint(fresh):   # ...and new values
-            offs.update(zip(offsets, values))
-            ix.where.update(fresh)
-            return
-    where, conflicts = ix.where, ix.conflicts
+    if contiguous and got.count(None) == n:           # all new offsets
+        offs.update(zip(offsets, values))
+        return
+    conflicts = ix.conflicts
     for o, v in zip(offsets, values):
         prev = offs.get(o, _MISSING)
         if prev is _MISSING:
             offs[o] = v
-            if v in where:          # first time at this offset, so a second location
-                ix.dup_reads.add(v)
-            else:
-                where[v] = tp
         elif prev != v:
             seen = conflicts.get((tp, o))
             if seen is None:
-                seen = conflicts[(tp, o)] = {prev}
-            if v not in seen:
+                conflicts[(tp, o)] = {prev, v}
+            else:
                 seen.add(v)
-                if v in where:
-                    ix.dup_reads.add(v)
-                else:
-                    where[v] = tp
+
+
+def finish(ix: "Index") -> None:
+    """After the last batch: every value read, and those read at more than one location.
+
+    Counted in bulk: a value at two locations makes the set of values smaller than the
+    number of (location, value) pairs, and only then are the locations counted per value."""
+    read = ix.read
+    pairs = 0
+    for offs in ix.log.values():
+        read.update(offs.values())
+        pairs += len(offs)
+    for seen in ix.conflicts.values():
+        read.update(seen)
+        pairs += len(seen) - 1
+    if len(read) < pairs:
+        counts: Counter[Any] = Counter()
+        for offs in ix.log.values():
+            counts.update(offs.values())
+        for (tp, off), seen in ix.conflicts.items():
+            counts.update(seen - {ix.log[tp][off]})
+        ix.dup_reads.update(v for v, c in counts.items() if c > 1)

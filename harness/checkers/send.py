@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from operator import attrgetter, itemgetter
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from harness.history import Event, History
 
 from .base import CheckResult
-from .index import TP, Index, index_of
+from .index import TP, Acks, Index, index_of
 
 NONMONOTONIC_SEND = "nonmonotonic-send"
 SEND_HANG = "send-hang"
@@ -25,26 +25,26 @@ def producer_seq(value: Any) -> tuple[str, int] | None:
         return None
 
 
-_OFFSET, _VALUE = attrgetter("offset"), attrgetter("value")
-
-
-def _in_order(acks: list[Event]) -> bool:
+def _in_order(group: Acks) -> bool:
     """True if these acks (one process, one partition) are provably in order: offsets and the
-    seqs of one producer's values both ascend in completion order. C-level work only: with
-    one ``head-`` and canonical decimals, numeric seq order is (length, string) order."""
-    offsets = list(map(_OFFSET, acks))
+    seqs of one producer's values both ascend in completion order. C-level string work only:
+    seqs are compared as digit strings zero-padded to one width, which is numeric order."""
+    offsets, values, n = group.offsets, group.values, len(group.values)
     if None in offsets or offsets != sorted(offsets):
         return False
-    values = list(map(_VALUE, acks))
     try:
-        joined = "\n".join(values) + "\n"
-        head = values[0].rpartition("-")[0]
-    except (TypeError, AttributeError):               # not all strings
+        lines = "\n" + "\n".join(values)
+    except TypeError:                                 # not all strings
         return False
-    if not head or not re.fullmatch(f"(?:{re.escape(head)}-(?:0|[1-9]\\d*)\n)*", joined):
+    head = "\n" + values[0].rpartition("-")[0] + "-"
+    if len(head) < 3 or lines.count("\n") != n or lines.count(head) != n:
+        return False                                  # not all "{head}-{seq}" on one line
+    seqs = lines.replace(head, "\n")[1:].split("\n")
+    digits = "".join(seqs)
+    if "" in seqs or not (digits.isascii() and digits.isdigit()):
         return False
-    keys = list(zip(map(len, values), values))
-    return keys == sorted(keys)
+    padded = list(map(str.zfill, seqs, repeat(max(map(len, seqs)))))
+    return padded == sorted(padded)
 
 
 def _inversions(acks: list[Event], tp: TP) -> list[dict[str, Any]]:
@@ -77,9 +77,9 @@ def nonmonotonic_send(history: History | Index) -> CheckResult:
     """
     ix = index_of(history)
     groups: dict[TP, list[Event]] = {}
-    for (topic, part, _), acks in ix.acks.items():     # one process, one partition each
-        if not _in_order(acks):
-            groups.setdefault((topic, part), []).extend(acks)
+    for (topic, part, _), group in ix.acks.items():    # one process, one partition each
+        if not _in_order(group):
+            groups.setdefault((topic, part), []).extend(group.events)
     evidence = []
     for tp, acks in groups.items():                   # regroup by the producer in the value
         evidence.extend(_inversions([d for d in acks if d.offset is not None], tp))
@@ -100,10 +100,10 @@ def send_hang(history: History | Index) -> CheckResult:
     sends completed more than their bound after the invoke: only those can have hung.)
     """
     ix = index_of(history)
-    pending = [inv for inv in ix.pending() if inv.detail.get("bound_s") is not None]
+    pending = [inv for inv in ix.pending if inv.detail.get("bound_s") is not None]
     bounded = ix.bounded + len(pending)
     evidence = []
-    for inv, d in [(ix.invokes[v], ix.dones[v]) for v in ix.late] + [(i, None) for i in pending]:
+    for inv, d in ix.late + [(i, None) for i in pending]:
         bound = inv.detail["bound_s"]
         until = d.mono if d is not None else ix.end
         heal = ix.heal_before(until)
@@ -114,7 +114,7 @@ def send_hang(history: History | Index) -> CheckResult:
                              "outcome": d.phase if d is not None else None,
                              "waited_s": round(until - since, 6),
                              "after_heal": since != inv.mono})
-    if ix.invokes and not bounded:
+    if (ix.completed or ix.pending) and not bounded:
         return CheckResult.unknown(SEND_HANG, "no send declared bound_s, so none can hang")
     return CheckResult.judge(SEND_HANG, evidence)
 
@@ -125,5 +125,5 @@ def unacknowledged_send(history: History | Index) -> CheckResult:
     An invoke with no ``ok``, ``fail`` or ``info`` completion by the end of the history.
     """
     ix = index_of(history)
-    evidence = [{**_send_fields(inv), "history_end": ix.end} for inv in ix.pending()]
+    evidence = [{**_send_fields(inv), "history_end": ix.end} for inv in ix.pending]
     return CheckResult.judge(UNACKNOWLEDGED_SEND, evidence)
