@@ -11,7 +11,7 @@ from harness.history import Event, History
 
 ANOMALIES = ["lost-write", "unseen", "duplicate", "inconsistent-offsets", "nonmonotonic-send",
              "poll-skip", "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll",
-             "send-hang", "unacknowledged-send"]
+             "send-hang", "unacknowledged-send", "failed-send"]
 
 
 class B:
@@ -593,3 +593,17 @@ def test_unacknowledged_send():
     assert_only(res, "unacknowledged-send")
     left = the(res, "unacknowledged-send")
     assert (left["value"], left["process"], left["partition"]) == ("p1-6", "producer-1", 1)
+
+
+# --- failed-send ------------------------------------------------------------------------
+def test_failed_send_is_found_with_its_error_and_info_is_not():
+    b = clean()
+    b.invoke("p0-9", 0)
+    e = b.complete("p0-9", 0, phase="fail")
+    object.__setattr__(e, "detail", {"error": "_QUEUE_FULL: buffer full"})
+    b.send("p1-9", 1, phase="info", store=False)
+    b.drain()
+    res = results(b)
+    assert_only(res, "failed-send")
+    got = the(res, "failed-send")
+    assert got["value"] == "p0-9" and got["error"] == "_QUEUE_FULL: buffer full"

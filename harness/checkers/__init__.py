@@ -16,7 +16,7 @@ from .base import FOUND, OK, UNKNOWN, CheckResult, UnknownAnomaly
 from .index import Index, build, index_of, paused_gc
 from .log import duplicate, inconsistent_offsets, lost_write, unseen
 from .poll import int_nonmonotonic_poll, int_poll_skip, nonmonotonic_poll, poll_skip
-from .send import nonmonotonic_send, send_hang, unacknowledged_send
+from .send import failed_send, nonmonotonic_send, send_hang, unacknowledged_send
 
 Checker = Callable[[History | Index], CheckResult]
 
@@ -32,6 +32,7 @@ CHECKERS: dict[str, Checker] = {
     "int-nonmonotonic-poll": int_nonmonotonic_poll,
     "send-hang": send_hang,
     "unacknowledged-send": unacknowledged_send,
+    "failed-send": failed_send,
 }
 
 
@@ -70,6 +71,7 @@ __all__ = [
     "get_checker",
     "index_of",
     "duplicate",
+    "failed_send",
     "inconsistent_offsets",
     "int_nonmonotonic_poll",
     "int_poll_skip",

@@ -45,6 +45,7 @@ class Index:
         self.late: list[tuple[Event, Event]] = []   # (invoke, completion) slower than bound_s
         self.bounded = 0                        # completed sends whose invoke had bound_s
         self.completed = 0                      # sends completed (first completions)
+        self.failed: list[tuple[Event, Event]] = []   # (invoke, fail completion)
         self.redone: list[Event] = []           # further completions of a completed value
         self.orphans: list[Event] = []          # completions of a value never invoked
         self.reinvoked: list[Event] = []        # invokes of a value already in flight
@@ -171,6 +172,8 @@ def build(history: History | list[Event]) -> Index:
                     group.events.append(ev)
                     group.offsets.append(ev.offset)
                     group.values.append(v)
+                elif ph == "fail":
+                    ix.failed.append((inv, ev))
             elif t == "poll":
                 recs = ev.detail.get("records") if ev.phase == "ok" else None
                 if recs:

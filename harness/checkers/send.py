@@ -1,4 +1,5 @@
-"""Producer-side anomalies: ``nonmonotonic-send``, ``send-hang``, ``unacknowledged-send``."""
+"""Producer-side anomalies: ``nonmonotonic-send``, ``send-hang``, ``unacknowledged-send``,
+``failed-send``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .index import TP, Acks, Index, index_of
 NONMONOTONIC_SEND = "nonmonotonic-send"
 SEND_HANG = "send-hang"
 UNACKNOWLEDGED_SEND = "unacknowledged-send"
+FAILED_SEND = "failed-send"
 
 
 def producer_seq(value: Any) -> tuple[str, int] | None:
@@ -127,3 +129,15 @@ def unacknowledged_send(history: History | Index) -> CheckResult:
     ix = index_of(history)
     evidence = [{**_send_fields(inv), "history_end": ix.end} for inv in ix.pending]
     return CheckResult.judge(UNACKNOWLEDGED_SEND, evidence)
+
+
+def failed_send(history: History | Index) -> CheckResult:
+    """``failed-send``: a send that definitely failed (``fail``, not ``info``).
+
+    Failing is often correct (a producer must fail a send it cannot deliver within its
+    bounds); specs of availability promises (e.g. bootstrap through dead brokers) forbid it.
+    """
+    ix = index_of(history)
+    evidence = [{**_send_fields(inv), "failed_at": d.mono, "error": d.detail.get("error")}
+                for inv, d in ix.failed]
+    return CheckResult.judge(FAILED_SEND, evidence)

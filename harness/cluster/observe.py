@@ -70,9 +70,10 @@ class Observer:
     def isr(self, topic: str, partition: int) -> tuple[int, ...]:
         return self.partition(topic, partition).isr
 
-    def unfenced_brokers(self) -> set[int]:
+    def unfenced_brokers(self, *, views: dict | None = None) -> set[int]:
         """Brokers every reachable broker sees registered and unfenced."""
-        views = self._ask_brokers(lambda h, p: wire.describe_brokers(h, p, timeout=ASK_TIMEOUT))
+        if views is None:
+            views = self._ask_brokers(lambda h, p: wire.describe_brokers(h, p, timeout=ASK_TIMEOUT))
         if not views:
             return set()
         sets = [{b.node_id for b in view if not b.fenced} for view in views.values()]
@@ -91,10 +92,15 @@ class Observer:
         return best.leader_id if best else None
 
     def healthy(self) -> bool:
-        """All nodes up and unpaused, all brokers unfenced, a controller, every ISR complete."""
+        """All nodes up and unpaused, every broker answering and unfenced in every broker's view,
+        a controller, every ISR complete."""
         if self.paused or not all(self.is_running(n.id) for n in self.layout.nodes):
             return False
-        if self.unfenced_brokers() != {n.id for n in self.layout.brokers}:
+        brokers = {n.id for n in self.layout.brokers}
+        views = self._ask_brokers(lambda h, p: wire.describe_brokers(h, p, timeout=ASK_TIMEOUT))
+        if set(views) != brokers:      # a restarted broker must answer itself, not only be
+            return False               # still registered in the others' (stale) view
+        if self.unfenced_brokers(views=views) != brokers:
             return False
         if self.active_controller() is None:
             return False

@@ -12,7 +12,7 @@ ANOMALIES = (
     "lost-write", "unseen", "duplicate", "inconsistent-offsets", "nonmonotonic-send",
     "poll-skip", "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll",
     "split-ownership", "orphaned-partition", "commit-regression", "resume-mismatch",
-    "lost-on-rebalance", "redelivery", "send-hang", "unacknowledged-send",
+    "lost-on-rebalance", "redelivery", "send-hang", "unacknowledged-send", "failed-send",
 )
 Anomaly = Literal[ANOMALIES]  # type: ignore[valid-type]
 Expectation = Literal["forbidden", "allowed", "required"]
@@ -46,7 +46,27 @@ class TopicSpec(_Strict):
 
 
 class ClientSpec(_Strict):
+    """A client role: its library config, how long a send may block on a full buffer
+    (``max_block``, the Java client's ``max.block.ms``), and an optional bootstrap order."""
+
     config: dict[str, str | int | float | bool] = {}
+    max_block: float = 10.0
+    bootstrap: list[str] | None = None
+
+    @field_validator("max_block", mode="before")
+    @classmethod
+    def _block(cls, v: Any) -> float:
+        return parse_duration(v)
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _nodes(cls, v: list[str] | None) -> list[str] | None:
+        import re
+
+        for item in v or []:
+            if not re.fullmatch(r"node:\d+", item):
+                raise ValueError(f"{item!r} is not a node: bootstrap lists node:N entries")
+        return v
 
 
 class WorkloadSpec(_Strict):

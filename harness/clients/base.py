@@ -1,0 +1,80 @@
+"""The client adapter interface: what the runner needs from a Kafka client library.
+
+Kept small on purpose so that other clients (in-process or out-of-process drivers) fit it:
+a producer sends one record and reports its outcome through a callback; a consumer is
+assigned partitions and returns batches of records. Outcomes are typed as in the History:
+``ok`` (acknowledged, with partition and offset), ``fail`` (definitely not written) or
+``info`` (unknown: it may or may not have been written, e.g. a timeout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+OK, FAIL, INFO = "ok", "fail", "info"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    phase: str                 # ok | fail | info
+    partition: int | None = None
+    offset: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: str
+
+
+class Rejected(Exception):
+    """``send`` could not even enqueue the record within its block bound (a definite fail)."""
+
+
+class Producer(Protocol):
+    def send(self, topic: str, value: str, *, key: str | None, partition: int | None,
+             done: Callable[[Outcome], None]) -> None:
+        """Enqueue one record; ``done`` is called exactly once with its outcome (from
+        :meth:`serve` or :meth:`flush`). Blocks at most the client's block bound while its
+        buffer is full, then raises :class:`Rejected`."""
+
+    def serve(self, timeout: float = 0.0) -> None:
+        """Let the client run callbacks."""
+
+    def flush(self, timeout: float) -> int:
+        """Wait up to ``timeout`` for every outcome; return how many are still outstanding."""
+
+    def close(self) -> None: ...
+
+
+class Consumer(Protocol):
+    def assign(self, topic: str, partitions: list[int]) -> None:
+        """Read ``partitions`` of ``topic`` from their beginnings (no group management)."""
+
+    def poll(self, timeout: float) -> list[Record]:
+        """The next batch of records (possibly empty)."""
+
+    def end_offsets(self, topic: str, partitions: list[int], timeout: float) -> dict[int, int]:
+        """Each partition's high watermark now."""
+
+    def close(self) -> None: ...
+
+
+class Client(Protocol):
+    """A client library: its name and version, and factories for producers and consumers."""
+
+    name: str
+    version: str
+    library: str
+
+    def producer(self, bootstrap: str, config: dict, *, block_s: float) -> Producer: ...
+
+    def consumer(self, bootstrap: str, config: dict, *, group: str) -> Consumer: ...
+
+    def send_bound(self, config: dict, block_s: float) -> float:
+        """Seconds within which this client promises an outcome for a send, by its config."""
