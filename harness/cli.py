@@ -49,6 +49,23 @@ def _parser() -> argparse.ArgumentParser:
         a.add_argument("paths", nargs="*", type=Path, default=[Path("specs")])
     spsub.add_parser("schema", help="print the JSON Schema of a spec")
 
+    run = sub.add_parser("run", help="run specs or suites against a cluster and write a report")
+    run.add_argument("targets", nargs="*", help="spec files, spec directories, suite files or suite names "
+                     "(default: the suite ci)")
+    run.add_argument("--client", default=None, help="client library (default: the suite's, else confluent-kafka)")
+    run.add_argument("--cluster", default=None, choices=["local", "docker", "external"])
+    run.add_argument("--kafka-version", default=None)
+    run.add_argument("--profile", default=None, choices=["ci", "thorough"])
+    run.add_argument("--seed", type=int, default=None, help="hypothesis seed (default: random, printed)")
+    run.add_argument("--report-dir", type=Path, default=Path("reports"))
+
+    rp = sub.add_parser("replay", help="run a saved counterexample again")
+    rp.add_argument("counterexample", type=Path)
+    rp.add_argument("--times", type=int, default=1, help="how many times to run it (default 1)")
+    rp.add_argument("--client", default=None)
+    rp.add_argument("--kafka-version", default=None)
+    rp.add_argument("--report-dir", type=Path, default=Path("reports"))
+
     demo = sub.add_parser("demo", help="start a cluster, produce and consume through faults, report")
     demo.add_argument("--kafka-version", default=None)
     demo.add_argument("--report-dir", type=Path, default=Path("reports"))
@@ -83,6 +100,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cluster(args, version)
     if args.command == "specs":
         return _specs(args)
+    if args.command in ("run", "replay"):
+        from harness.commands import replay_command, run_command
+
+        return run_command(args) if args.command == "run" else replay_command(args)
     if args.command == "demo":
         from harness.demo import run_demo
 

@@ -113,7 +113,8 @@ class ConfluentClient:
     def __init__(self) -> None:
         import confluent_kafka
 
-        self.version = confluent_kafka.version()[0]
+        version = confluent_kafka.version()
+        self.version = version[0] if isinstance(version, tuple) else str(version)
         self.library = f"librdkafka {confluent_kafka.libversion()[0]}"
 
     def producer(self, bootstrap: str, config: dict, *, block_s: float) -> ConfluentProducer:

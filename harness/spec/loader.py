@@ -70,8 +70,19 @@ def load_spec(path: Path, *, root: Path | None = None) -> LoadedSpec:
         field = ".".join(str(p) for p in loc) or "(spec)"
         message = err["msg"].removeprefix("Value error, ")
         raise SpecError(f"{path}:{line}: {field}: {message}") from None
-    spec_id = str(path.relative_to(root).with_suffix("")) if root else path.stem
-    return LoadedSpec(spec_id, path, spec)
+    return LoadedSpec(spec_id(path, root), path, spec)
+
+
+def spec_id(path: Path, root: Path | None = None) -> str:
+    """A spec's id: its path below the nearest ``specs`` directory (else below `root`),
+    without ``.yaml``: ``producer/idempotent-leader-failover``."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if parent.name == "specs":
+            return str(resolved.relative_to(parent).with_suffix(""))
+    if root is not None:
+        return str(resolved.relative_to(root.resolve()).with_suffix(""))
+    return path.stem
 
 
 def find_specs(paths: list[Path]) -> list[LoadedSpec]:

@@ -1,0 +1,70 @@
+"""``kch run`` and ``kch replay``: arguments in, a report written, an exit code out."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+from harness.errors import UsageError
+from harness.results import RunResult
+
+
+def _finish(run: RunResult, report_dir: Path) -> int:
+    from harness.report import render_console, write_report
+
+    out = report_dir / run.run_id
+    write_report(run, out)
+    print(render_console(run))
+    print(f"report: {out}/summary.md (also report.json, junit.xml, index.html)")
+    return run.exit_code()
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from harness.clients import get_client
+    from harness.conformance import run_specs
+    from harness.progress import Progress
+    from harness.provision import DEFAULT_KAFKA_VERSION
+    from harness.suite import resolve_targets
+
+    targets = args.targets or ["ci"]
+    specs, suite = resolve_targets(targets)
+    if not specs:
+        raise UsageError(f"{' '.join(targets)}: no specs found")
+    model = suite.model if suite else None
+    cluster = args.cluster or (model.cluster if model else "local")
+    if cluster != "local":
+        raise UsageError(f"--cluster {cluster}: not available yet; this version runs on local clusters only")
+    client = get_client(args.client or (model.client if model else "confluent-kafka"))
+    profile = args.profile or (model.profile if model else "ci")
+    seed = args.seed if args.seed is not None else (model.seed if model and model.seed is not None
+                                                    else random.randrange(1, 2**31))
+    label = suite.name if suite else "run"
+    print(f"kch run: {len(specs)} spec(s), profile {profile}, seed {seed}, client {client.name} "
+          f"{client.version}", file=sys.stderr, flush=True)
+    progress = Progress(len(specs))
+    try:
+        run = run_specs(specs, client=client, kafka_version=args.kafka_version or DEFAULT_KAFKA_VERSION,
+                        profile=profile, seed=seed, report_dir=args.report_dir, label=label,
+                        on_example=progress.example, on_spec=progress.spec)
+    finally:
+        progress.close()
+    return _finish(run, args.report_dir)
+
+
+def replay_command(args: argparse.Namespace) -> int:
+    from harness.clients import get_client
+    from harness.conformance import replay
+    from harness.progress import Progress
+
+    if args.times < 1:
+        raise UsageError(f"--times {args.times}: must be at least 1")
+    client = get_client(args.client or "confluent-kafka")
+    progress = Progress(1)
+    try:
+        run = replay(args.counterexample, client=client, kafka_version=args.kafka_version,
+                     times=args.times, report_dir=args.report_dir, on_example=progress.example)
+    finally:
+        progress.close()
+    return _finish(run, args.report_dir)
