@@ -102,6 +102,7 @@ def run_plan(loaded: LoadedSpec, plan: Plan, ctx: Context, *, index: int, phase:
         history, notes = run_example(spec, plan, cluster=cluster, client=ctx.client,
                                      topic=topic_name(loaded.id), history=history)
     except KchError as exc:
+        ctx.pool.close()          # never reuse a cluster that broke: the next example starts anew
         history.dump(ctx.out_dir / rel)
         ex = ExampleResult(index, plan.to_dict(), ERROR, duration_s=round(time.monotonic() - began, 2),
                            message=str(exc), history=rel, phase=phase)
@@ -153,7 +154,7 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
         plan, (ex, j, history) = found.minimal
         rel = f"counterexamples/{_slug(loaded.id)}.json"
         cx.save(ctx.out_dir / rel, spec_id=loaded.id, spec_path=str(loaded.path),
-                spec_data=spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+                spec_data=_raw(loaded),
                 plan=plan.to_dict(), seed=ctx.seed, versions=ctx.versions(), verdict=ex.verdict,
                 message=ex.message, expect=dict(spec.expect), anomalies=ex.anomalies,
                 evidence=ex.evidence, faults=ex.faults, history=history, history_file=ex.history)
@@ -162,6 +163,13 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
         result.evidence, result.faults = ex.evidence, ex.faults
         result.message = f"{reason}; shrunk to: {plan.describe()} ({ex.message})"
     return result
+
+
+def _raw(loaded: LoadedSpec) -> dict:
+    """The spec as written (YAML data), so that a replay validates exactly what ran."""
+    import yaml
+
+    return yaml.safe_load(loaded.path.read_text())
 
 
 def new_run_id(label: str = "run") -> str:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harness.errors import FaultError, KchError
+from harness.errors import ClusterError, FaultError, KchError
 from harness.faults.kinds import (Bounce, Down, Fault, Isolate, Kill, Pause, Restart, Split,
                                   Terminate, Toxic)
 from harness.faults.targets import resolve_links, resolve_target
@@ -130,11 +130,30 @@ class Nemesis:
         return lambda: self._remove(added)
 
     def _remove(self, added: list[tuple[str, str]]) -> None:
+        tp = self.cluster.toxiproxy
         for proxy, name in added:
             try:
-                self.cluster.toxiproxy.remove_toxic(proxy, name)
-            except FaultError:
-                pass  # already gone (e.g. a reset by heal_all)
+                tp.remove_toxic(proxy, name)
+            except FaultError as exc:
+                if "HTTP 404" in str(exc):
+                    continue          # already gone (e.g. a reset by heal_all)
+                self._cycle(proxy, lambda: tp.remove_toxic(proxy, name))
+            except ClusterError:
+                self._cycle(proxy, lambda: tp.remove_toxic(proxy, name))
+
+    def _cycle(self, proxy: str, action: Callable[[], None]) -> None:
+        """Retry `action` with the proxy's connections closed: toxiproxy cannot remove a toxic
+        while a stalled connection holds its output (it answers 503 after 5 s); closing the
+        connections (disable) frees it. Clients reconnect once it is enabled again."""
+        tp = self.cluster.toxiproxy
+        tp.set_enabled(proxy, False)
+        try:
+            action()
+        except FaultError as exc:
+            if "HTTP 404" not in str(exc):
+                raise
+        finally:
+            tp.set_enabled(proxy, True)
 
     def _disable(self, links) -> Callable[[], None]:
         tp = self.cluster.toxiproxy
@@ -158,7 +177,12 @@ class Nemesis:
             except KchError:
                 self.active.pop(active.id, None)
         c = self.cluster
-        c.toxiproxy.reset()
+        try:
+            c.toxiproxy.reset()
+        except (FaultError, ClusterError):   # a stalled connection: close them all, then reset
+            for proxy in c.toxiproxy.proxies():
+                c.toxiproxy.set_enabled(proxy, False)
+            c.toxiproxy.reset()
         for node in c.layout.nodes:
             c.resume(node.id)
             if not c.is_running(node.id):

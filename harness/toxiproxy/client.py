@@ -100,7 +100,7 @@ class ToxiproxyClient:
     connection per call and never goes through ``$http_proxy``.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8474, *, timeout: float = 5.0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 8474, *, timeout: float = 15.0) -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
