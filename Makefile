@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/kch demo
+	$(VENV)/bin/kch run ci
 
 test: $(STAMP)
 	$(VENV)/bin/kch provision

@@ -1,36 +1,185 @@
-"""kch's pytest plugin: a shared real cluster, fresh topics and a nemesis for tests.
+"""kch's pytest plugin: specs as test items, and a shared real cluster for tests.
+
+Collection: every ``*.yaml`` below a directory named ``specs`` becomes one item, run like
+``kch run`` does (profile ``--kch-profile``, seed ``--kch-seed``); a failing item shows the
+anomalies, their evidence and the replay command, not a traceback. At the end of the session
+the items' results are written as a report (``--kch-report-dir``).
 
 Fixtures:
-- ``kch_cluster`` (session): a 3-node local KRaft cluster behind toxiproxy, started once.
+- ``kch_cluster`` (session): a 3-node local KRaft cluster behind toxiproxy, started once and
+  shared with the spec items (one cluster at a time on a small machine).
 - ``kch_nemesis``: a :class:`~harness.faults.Nemesis` on it; after the test, ``heal_all()``
   returns the cluster to full health for the next one.
 - ``kch_topic``: a factory for fresh, uniquely named topics.
-Heavy imports happen inside the fixtures, so loading the plugin costs nothing.
+Heavy imports happen lazily, so loading the plugin costs nothing.
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 import re
+from pathlib import Path
 
 import pytest
+
+_STATE = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kch", "kch: Kafka conformance and chaos harness")
     group.addoption("--kch-brokers", type=int, default=3, help="brokers of the session cluster (default 3)")
     group.addoption("--kch-kafka-version", default=None, help="Kafka version of the session cluster")
+    group.addoption("--kch-profile", default="ci", choices=["ci", "thorough"], help="profile of spec items")
+    group.addoption("--kch-seed", type=int, default=None, help="hypothesis seed of spec items (default random)")
+    group.addoption("--kch-client", default="confluent-kafka", help="client library of spec items")
+    group.addoption("--kch-report-dir", type=Path, default=Path("reports"), help="where spec items report")
 
 
-@pytest.fixture(scope="session")
-def kch_cluster(request: pytest.FixtureRequest):
-    from harness.cluster import LocalCluster
+def pytest_configure(config: pytest.Config) -> None:
+    seed = config.getoption("--kch-seed")
+    config.stash[_STATE] = {"pool": None, "ctx": None, "results": [],
+                            "seed": seed if seed is not None else random.randrange(1, 2**31)}
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    state = config.stash[_STATE]
+    return f"kch: spec items run with profile {config.getoption('--kch-profile')}, seed {state['seed']}"
+
+
+def _version(config: pytest.Config) -> str:
     from harness.provision import DEFAULT_KAFKA_VERSION
 
-    version = request.config.getoption("--kch-kafka-version") or DEFAULT_KAFKA_VERSION
-    cluster = LocalCluster(brokers=request.config.getoption("--kch-brokers"), kafka_version=version)
-    with cluster:
-        yield cluster
+    return config.getoption("--kch-kafka-version") or DEFAULT_KAFKA_VERSION
+
+
+def _pool(config: pytest.Config):
+    state = config.stash[_STATE]
+    if state["pool"] is None:
+        from harness.conformance import ClusterPool, new_run_id
+
+        from datetime import datetime, timezone
+
+        state["run_id"] = new_run_id("pytest")
+        state["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        out = config.getoption("--kch-report-dir") / state["run_id"]
+        state["out"] = out
+        state["pool"] = ClusterPool(_version(config), logs_to=out / "logs")
+    return state["pool"]
+
+
+def _ctx(config: pytest.Config):
+    state = config.stash[_STATE]
+    if state["ctx"] is None:
+        from harness.clients import get_client
+        from harness.conformance import Context, client_logs_to
+        from harness.workload.explore import PROFILES
+
+        pool = _pool(config)
+        state["ctx"] = Context(pool, get_client(config.getoption("--kch-client")),
+                               PROFILES[config.getoption("--kch-profile")], state["seed"], state["out"])
+        state["log_handler"] = client_logs_to(state["out"] / "logs" / "client.log")
+    return state["ctx"]
+
+
+# --- spec items --------------------------------------------------------------------------------
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.suffix == ".yaml" and any(p.name == "specs" for p in file_path.parents):
+        return SpecFile.from_parent(parent, path=file_path)
+    return None
+
+
+class SpecFile(pytest.File):
+    def collect(self):
+        from harness.spec import load_spec
+
+        loaded = load_spec(self.path)          # a bad spec fails collection with file:line: field
+        item = SpecItem.from_parent(self, name=loaded.id, loaded=loaded)
+        item.add_marker(pytest.mark.cluster)
+        item.add_marker(pytest.mark.timeout(1800))
+        yield item
+
+
+class SpecFailed(Exception):
+    """A spec's expectations were not met; the message is the rendered result."""
+
+
+class SpecItem(pytest.Item):
+    def __init__(self, *, loaded, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.loaded = loaded
+
+    def runtest(self) -> None:
+        from harness.conformance import run_spec
+        from harness.results import PASS
+
+        result = run_spec(self.loaded, _ctx(self.config))
+        self.config.stash[_STATE]["results"].append(result)
+        if result.verdict != PASS:
+            raise SpecFailed(_render(result))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, SpecFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, 0, f"spec {self.name}"
+
+
+def _render(result) -> str:
+    from harness.report.junit import failure_text
+
+    return f"{result.verdict.upper()}: {result.spec}: {result.title}\n{failure_text(result)}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash[_STATE]
+    pool = state["pool"]
+    if pool is None:
+        return
+    pool.close()
+    handler = state.pop("log_handler", None)
+    if handler is not None:
+        from harness.conformance import CLIENT_LOG
+
+        CLIENT_LOG.removeHandler(handler)
+        handler.close()
+    if state["results"]:
+        _write_report(session.config, state)
+
+
+def _write_report(config: pytest.Config, state: dict) -> None:
+    from datetime import datetime, timezone
+
+    from harness import __version__
+    from harness.report import write_report
+    from harness.results import RunResult
+
+    ctx = state["ctx"]
+    run = RunResult(run_id=state["run_id"], started_at=state["started"], harness_version=__version__,
+                    finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    profile=config.getoption("--kch-profile"), seed=state["seed"],
+                    cluster={"provider": "local", "kafka_version": _version(config),
+                             "brokers": config.getoption("--kch-brokers")},
+                    client={"name": ctx.client.name, "version": ctx.client.version,
+                            "library": ctx.client.library}, results=state["results"])
+    write_report(run, state["out"])
+    state["written"] = state["out"]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    out = config.stash[_STATE].get("written")
+    if out is not None:
+        terminalreporter.write_line(f"kch: spec report in {out}/summary.md")
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def kch_cluster(request: pytest.FixtureRequest):
+    from harness.spec.model import ClusterSpec
+
+    return _pool(request.config).get(ClusterSpec(brokers=request.config.getoption("--kch-brokers")))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from harness.spec.model import FaultChoice, Spec
 from harness.workload.plan import Plan, PlannedFault
 
 DEFAULT_FOR = 3.0   # seconds a recoverable fault lasts when the spec gives no `for`
+EARLIEST = 0.5      # a menu fault starts once clients have connected (a timeline says its own)
 RECOVERABLE = ("pause", "isolate", "toxic")
 
 
@@ -38,7 +39,8 @@ def _fault(draw, spec: Spec, horizon: float) -> PlannedFault:
     if "random" in (choice.kill, choice.pause, choice.isolate, choice.terminate, choice.restart) \
             or "random" in (choice.link or ""):
         node = draw(st.integers(1, spec.cluster.brokers))
-    return PlannedFault(at=draw(_tenths(0, max(0.5, horizon * 0.8))), choice=_choice_dict(choice),
+    at = draw(_tenths(EARLIEST, max(EARLIEST, horizon * 0.8)))
+    return PlannedFault(at=at, choice=_choice_dict(choice),
                         duration=duration, partition=draw(st.integers(0, spec.topic.partitions - 1)),
                         node=node)
 
