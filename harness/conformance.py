@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from harness import __version__
 from harness import counterexample as cx
@@ -118,6 +119,20 @@ def run_plan(loaded: LoadedSpec, plan: Plan, ctx: Context, *, index: int, phase:
     return ex, j, history
 
 
+def summarise(loaded: LoadedSpec, runs: list[tuple[ExampleResult, Judgement]], began: float) -> SpecResult:
+    """A spec's result from its examples' results and judgements."""
+    spec = loaded.spec
+    examples = [ex for ex, _ in runs]
+    verdict, reason = spec_verdict(spec.expect, violated=any(j.violations for _, j in runs),
+                                   reproduced=any(j.reproduced for _, j in runs),
+                                   example_verdicts=[e.verdict for e in examples])
+    return SpecResult(spec=loaded.id, title=spec.title, verdict=verdict, path=str(loaded.path),
+                      covers=list(spec.covers), examples=len(examples),
+                      duration_s=round(time.monotonic() - began, 1), expect=dict(spec.expect),
+                      anomalies={a: sum(e.anomalies.get(a, 0) for e in examples) for a in spec.expect},
+                      message=reason, example_results=examples)
+
+
 def history_start(history: History) -> float:
     for e in history:
         return e.mono
@@ -138,15 +153,9 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
 
     found = explore(spec, run, lambda r: r[1].interesting, profile=ctx.profile, seed=ctx.seed,
                     fatal=lambda r: r[0].verdict == ERROR)
-    examples = [r[0] for r in runs]
-    verdict, reason = spec_verdict(spec.expect, violated=any(r[1].violations for r in runs),
-                                   reproduced=any(r[1].reproduced for r in runs),
-                                   example_verdicts=[e.verdict for e in examples])
-    totals = {a: sum(e.anomalies.get(a, 0) for e in examples) for a in spec.expect}
-    result = SpecResult(spec=loaded.id, title=spec.title, verdict=verdict, path=str(loaded.path),
-                        covers=list(spec.covers), examples=len(examples),
-                        duration_s=round(time.monotonic() - began, 1), expect=dict(spec.expect),
-                        anomalies=totals, message=reason, example_results=examples)
+    result = summarise(loaded, [(ex, j) for ex, j, _ in runs], began)
+    examples = result.example_results
+    reason = result.message
     errors = [e.message for e in examples if e.verdict == ERROR]
     if errors:
         result.message = f"{reason}: {errors[0]}"
@@ -176,6 +185,32 @@ def new_run_id(label: str = "run") -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")[:-4] + f"-{label}"
 
 
+@contextmanager
+def session(out_dir: Path, kafka_version: str) -> Iterator[ClusterPool]:
+    """A cluster pool whose logs (and the client's) end up under `out_dir`/logs; closed after."""
+    pool = ClusterPool(kafka_version, logs_to=out_dir / "logs")
+    handler = client_logs_to(out_dir / "logs" / "client.log")
+    try:
+        yield pool
+    finally:
+        pool.close()
+        CLIENT_LOG.removeHandler(handler)
+        handler.close()
+
+
+def run_result(*, run_id: str, started: str, profile: str, seed: int, kafka_version: str,
+               brokers: int, client: Client, results: list[SpecResult]) -> RunResult:
+    return RunResult(run_id=run_id, started_at=started, finished_at=now(), harness_version=__version__,
+                     profile=profile, seed=seed,
+                     cluster={"provider": "local", "kafka_version": kafka_version, "brokers": brokers},
+                     client={"name": client.name, "version": client.version, "library": client.library},
+                     results=results)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def client_logs_to(path: Path) -> logging.Handler:
     """Send librdkafka's log lines to `path` (never to the console)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,29 +236,19 @@ def run_specs(specs: list[LoadedSpec], *, client: Client, kafka_version: str, pr
             raise type(exc)(f"{loaded.path}: expect: {exc}") from None
     run_id = new_run_id(label)
     out_dir = report_dir / run_id
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    pool = ClusterPool(kafka_version, logs_to=out_dir / "logs")
-    ctx = Context(pool, client, PROFILES[profile], seed, out_dir, on_example)
-    handler = client_logs_to(out_dir / "logs" / "client.log")
+    started = now()
     results: list[SpecResult] = []
-    try:
+    with session(out_dir, kafka_version) as pool:
+        ctx = Context(pool, client, PROFILES[profile], seed, out_dir, on_example)
         for loaded in sorted(specs, key=lambda s: (s.spec.cluster.brokers, s.spec.cluster.controllers)):
             result = run_spec(loaded, ctx)
             results.append(result)
             on_spec(result)
-    finally:
-        pool.close()
-        CLIENT_LOG.removeHandler(handler)
-        handler.close()
     order = {s.id: n for n, s in enumerate(specs)}
     results.sort(key=lambda r: order.get(r.spec, 0))
-    return RunResult(run_id=run_id, started_at=started,
-                     finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     harness_version=__version__, profile=profile, seed=seed,
-                     cluster={"provider": "local", "kafka_version": kafka_version,
-                              "brokers": max((s.spec.cluster.brokers for s in specs), default=0)},
-                     client={"name": client.name, "version": client.version, "library": client.library},
-                     results=results)
+    return run_result(run_id=run_id, started=started, profile=profile, seed=seed,
+                      kafka_version=kafka_version, client=client, results=results,
+                      brokers=max((s.spec.cluster.brokers for s in specs), default=0))
 
 
 def _keep_logs(cluster, dest: Path) -> None:
@@ -254,40 +279,23 @@ def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
     version = kafka_version or data.get("versions", {}).get("kafka")
     run_id = new_run_id("replay")
     out_dir = report_dir / run_id
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    pool = ClusterPool(version, logs_to=out_dir / "logs")
-    ctx = Context(pool, client, PROFILES["ci"], int(data.get("seed", 0)), out_dir, on_example)
-    handler = client_logs_to(out_dir / "logs" / "client.log")
+    started = now()
     began = time.monotonic()
     runs = []
-    try:
+    with session(out_dir, version) as pool:
+        ctx = Context(pool, client, PROFILES["ci"], int(data.get("seed", 0)), out_dir, on_example)
         for n in range(times):
             ex, j, _ = run_plan(loaded, plan, ctx, index=n, phase="replay")
             runs.append((ex, j))
             on_example(loaded.id, ex)
-    finally:
-        pool.close()
-        CLIENT_LOG.removeHandler(handler)
-        handler.close()
-    verdict, reason = spec_verdict(spec.expect, violated=any(j.violations for _, j in runs),
-                                   reproduced=any(j.reproduced for _, j in runs),
-                                   example_verdicts=[ex.verdict for ex, _ in runs])
-    examples = [ex for ex, _ in runs]
-    result = SpecResult(spec=loaded.id, title=spec.title, verdict=verdict, path=str(loaded.path),
-                        covers=list(spec.covers), examples=len(examples),
-                        duration_s=round(time.monotonic() - began, 1), expect=dict(spec.expect),
-                        anomalies={a: sum(e.anomalies.get(a, 0) for e in examples) for a in spec.expect},
-                        message=f"replay of {path}: {reason} ({plan.describe()})",
-                        example_results=examples)
-    worst = next((e for e in examples if e.evidence), None)
+    result = summarise(loaded, runs, began)
+    result.message = f"replay of {path}: {result.message} ({plan.describe()})"
+    worst = next((e for e in result.example_results if e.evidence), None)
     if worst is not None:
         result.evidence, result.faults = worst.evidence, worst.faults
-    return RunResult(run_id=run_id, started_at=started,
-                     finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     harness_version=__version__, profile="replay", seed=ctx.seed,
-                     cluster={"provider": "local", "kafka_version": version, "brokers": spec.cluster.brokers},
-                     client={"name": client.name, "version": client.version, "library": client.library},
-                     results=[result])
+    return run_result(run_id=run_id, started=started, profile="replay", seed=ctx.seed,
+                      kafka_version=version, brokers=spec.cluster.brokers, client=client,
+                      results=[result])
 
 
 def _bad(path: Path, exc: Exception) -> KchError:

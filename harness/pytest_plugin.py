@@ -150,20 +150,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def _write_report(config: pytest.Config, state: dict) -> None:
-    from datetime import datetime, timezone
-
-    from harness import __version__
+    from harness.conformance import run_result
     from harness.report import write_report
-    from harness.results import RunResult
 
-    ctx = state["ctx"]
-    run = RunResult(run_id=state["run_id"], started_at=state["started"], harness_version=__version__,
-                    finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    profile=config.getoption("--kch-profile"), seed=state["seed"],
-                    cluster={"provider": "local", "kafka_version": _version(config),
-                             "brokers": config.getoption("--kch-brokers")},
-                    client={"name": ctx.client.name, "version": ctx.client.version,
-                            "library": ctx.client.library}, results=state["results"])
+    run = run_result(run_id=state["run_id"], started=state["started"],
+                     profile=config.getoption("--kch-profile"), seed=state["seed"],
+                     kafka_version=_version(config), brokers=config.getoption("--kch-brokers"),
+                     client=state["ctx"].client, results=state["results"])
     write_report(run, state["out"])
     state["written"] = state["out"]
 
