@@ -11,7 +11,9 @@ from harness.history import Event, History
 
 ANOMALIES = ["lost-write", "unseen", "duplicate", "inconsistent-offsets", "nonmonotonic-send",
              "poll-skip", "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll",
-             "send-hang", "unacknowledged-send", "failed-send"]
+             "send-hang", "unacknowledged-send", "failed-send",
+             "split-ownership", "orphaned-partition", "commit-regression", "resume-mismatch",
+             "lost-on-rebalance", "redelivery", "unrevoked-read"]
 
 
 class B:

@@ -12,7 +12,8 @@ ANOMALIES = (
     "lost-write", "unseen", "duplicate", "inconsistent-offsets", "nonmonotonic-send",
     "poll-skip", "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll",
     "split-ownership", "orphaned-partition", "commit-regression", "resume-mismatch",
-    "lost-on-rebalance", "redelivery", "send-hang", "unacknowledged-send", "failed-send",
+    "lost-on-rebalance", "redelivery", "unrevoked-read",
+    "send-hang", "unacknowledged-send", "failed-send",
 )
 Anomaly = Literal[ANOMALIES]  # type: ignore[valid-type]
 Expectation = Literal["forbidden", "allowed", "required"]
