@@ -100,8 +100,15 @@ def run_plan(loaded: LoadedSpec, plan: Plan, ctx: Context, *, index: int, phase:
         if not cluster.healthy():
             from harness.faults import Nemesis
             Nemesis(cluster, History()).heal_all()
-        history, notes = run_example(spec, plan, cluster=cluster, client=ctx.client,
-                                     topic=topic_name(loaded.id), history=history)
+        if spec.group is not None:
+            from harness.group.runner import run_group_example
+
+            history, notes = run_group_example(spec, plan, cluster=cluster, client=ctx.client,
+                                               topic=topic_name(loaded.id), history=history,
+                                               log_dir=ctx.out_dir / "logs" / "members" / f"{index:03d}")
+        else:
+            history, notes = run_example(spec, plan, cluster=cluster, client=ctx.client,
+                                         topic=topic_name(loaded.id), history=history)
     except KchError as exc:
         ctx.pool.close()          # never reuse a cluster that broke: the next example starts anew
         history.dump(ctx.out_dir / rel)

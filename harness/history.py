@@ -60,6 +60,12 @@ class History:
             self._events.append(event)
         return event
 
+    def append(self, event: Event) -> Event:
+        """Add an event recorded elsewhere (e.g. by a member process, with its own times)."""
+        with self._lock:
+            self._events.append(event)
+        return event
+
     def __iter__(self) -> Iterator[Event]:
         with self._lock:
             return iter(list(self._events))

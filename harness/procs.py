@@ -85,13 +85,15 @@ class ProcessGroup:
         self._write()
 
     def spawn(self, cmd: Sequence[str], *, log_path: Path, env: dict | None = None,
-              cwd: Path | None = None, label: str = "") -> subprocess.Popen:
-        """Start ``cmd`` with stdout and stderr appended to ``log_path``, and own it."""
+              cwd: Path | None = None, label: str = "", pipes: bool = False) -> subprocess.Popen:
+        """Start ``cmd`` with stdout and stderr appended to ``log_path``, and own it.
+        With ``pipes``, stdin and stdout are pipes to the caller (stderr still to the log)."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
-            proc = subprocess.Popen(list(cmd), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=env, cwd=cwd,
-                                    start_new_session=True)
+            proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE if pipes else log,
+                                    stderr=log if pipes else subprocess.STDOUT,
+                                    stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
+                                    env=env, cwd=cwd, start_new_session=True)
         create = _create_time(proc.pid) or 0.0
         self._procs[proc.pid] = (proc, create, label or os.path.basename(cmd[0]))
         self._write()

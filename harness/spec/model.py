@@ -89,6 +89,42 @@ class WorkloadSpec(_Strict):
         return None if v is None else parse_rate(v)
 
 
+MEMBER_ACTIONS = ("join", "leave", "crash", "stall", "pause")
+
+
+class GroupSpec(_Strict):
+    """Consumer-group members as processes, and the membership changes drawn for them.
+
+    ``actions`` is a menu like the fault menu: each pick is one action at a drawn time on a
+    drawn member (``stall`` and ``pause`` last ``for``)."""
+
+    members: IntRange = IntRange(2, 2)
+    mode: Literal["commit-after-process", "auto-commit"] = "commit-after-process"
+    protocol: Literal["classic-eager", "classic-cooperative", "consumer"] = "classic-eager"
+    process_ms: int = Field(2, ge=0, le=10_000)
+    static: bool = False
+    config: dict[str, str | int | float | bool] = {}
+    actions: list[Literal[MEMBER_ACTIONS]] = []  # type: ignore[valid-type]
+    pick: IntRange = IntRange(0, 0)
+    duration: DurationRange = Field(DurationRange(2.0, 2.0), alias="for")
+
+    @field_validator("members", "pick", mode="before")
+    @classmethod
+    def _range(cls, v: Any) -> Any:
+        return v if isinstance(v, IntRange) else IntRange.parse(v)
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> Any:
+        return v if isinstance(v, DurationRange) else DurationRange.parse(v)
+
+    @model_validator(mode="after")
+    def _menu(self) -> "GroupSpec":
+        if self.pick.high and not self.actions:
+            raise ValueError("pick needs a menu of actions (join, leave, crash, stall, pause)")
+        return self
+
+
 class FaultChoice(_Strict):
     """One entry of a fault menu: a process/shape fault on a target, or a toxic on a link.
 
@@ -166,6 +202,7 @@ class Spec(_Strict):
     producer: ClientSpec = ClientSpec()
     consumer: ClientSpec = ClientSpec()
     workload: WorkloadSpec = WorkloadSpec()
+    group: GroupSpec | None = None
     faults: FaultMenu | None = None
     timeline: list[TimedFault] | None = None
     expect: dict[Anomaly, Expectation] = Field(min_length=1)  # type: ignore[valid-type]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from harness.spec.model import FaultChoice, Spec
-from harness.workload.plan import Plan, PlannedFault
+from harness.workload.plan import Plan, PlannedAction, PlannedFault
 
 DEFAULT_FOR = 3.0   # seconds a recoverable fault lasts when the spec gives no `for`
 EARLIEST = 0.5      # a menu fault starts once clients have connected (a timeline says its own)
@@ -45,6 +45,14 @@ def _fault(draw, spec: Spec, horizon: float) -> PlannedFault:
                         node=node)
 
 
+@st.composite
+def _action(draw, g, horizon: float) -> PlannedAction:
+    op = g.actions[draw(st.integers(0, len(g.actions) - 1))]
+    duration = draw(_tenths(g.duration.low, g.duration.high)) if op in ("stall", "pause") else None
+    return PlannedAction(at=draw(_tenths(EARLIEST + 1.0, max(EARLIEST + 1.0, horizon * 0.8))), op=op,
+                         member=draw(st.integers(0, 4)), duration=duration)
+
+
 def _timeline(spec: Spec) -> tuple[PlannedFault, ...]:
     out = []
     for f in spec.timeline or []:
@@ -70,7 +78,14 @@ def plans(spec: Spec, *, max_attempts: int = 100) -> st.SearchStrategy[Plan]:
                                   key=lambda f: f.at))
         else:
             faults = _timeline(spec)
+        members, actions = 0, ()
+        g = spec.group
+        if g is not None:
+            members = draw(st.integers(g.members.low, g.members.high))
+            n = draw(st.integers(g.pick.low, g.pick.high))
+            actions = tuple(sorted((draw(_action(g, horizon)) for _ in range(n)), key=lambda a: a.at))
         return Plan(messages=messages, producers=producers, consumers=consumers, rate=w.rate, keys=keys,
-                    value_bytes=w.value_bytes, faults=faults, attempt=draw(st.integers(0, max_attempts)))
+                    value_bytes=w.value_bytes, faults=faults, attempt=draw(st.integers(0, max_attempts)),
+                    members=members, actions=actions)
 
     return plan()

@@ -28,6 +28,20 @@ class PlannedFault:
 
 
 @dataclass(frozen=True)
+class PlannedAction:
+    """A membership change of a consumer group at a time: join, leave, crash, stall, pause."""
+
+    at: float
+    op: str
+    member: int = 0                   # index into the members alive at that moment (modulo)
+    duration: float | None = None     # stall and pause
+
+    def describe(self) -> str:
+        extra = f" for {self.duration:g}s" if self.duration else ""
+        return f"at {self.at:g}s {self.op} member #{self.member}{extra}"
+
+
+@dataclass(frozen=True)
 class Plan:
     messages: int
     producers: int = 1
@@ -37,16 +51,20 @@ class Plan:
     value_bytes: int = 32
     faults: tuple[PlannedFault, ...] = ()
     attempt: int = 0
+    members: int = 0                  # consumer-group members at the start (group specs)
+    actions: tuple[PlannedAction, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["faults"] = [asdict(f) for f in self.faults]
+        data["actions"] = [asdict(a) for a in self.actions]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Plan":
         data = dict(data)
         data["faults"] = tuple(PlannedFault(**f) for f in data.get("faults", ()))
+        data["actions"] = tuple(PlannedAction(**a) for a in data.get("actions", ()))
         return cls(**data)
 
     def key(self) -> str:
@@ -57,9 +75,11 @@ class Plan:
         return self.messages / self.rate if self.rate else self.messages / 2000
 
     def describe(self) -> str:
-        faults = "; ".join(f.describe() for f in self.faults) or "no faults"
+        faults = "; ".join([f.describe() for f in self.faults] + [a.describe() for a in self.actions]) \
+            or "no faults"
         rate = f" at {self.rate:g}/s" if self.rate else ""
         return (f"{self.messages} messages{rate} from {self.producers} producer(s), "
-                f"{self.consumers} consumer(s); {faults}")
+                f"{self.consumers} consumer(s)"
+                + (f", {self.members} group member(s)" if self.members else "") + f"; {faults}")
 
 
