@@ -133,7 +133,7 @@ def run_group_example(spec: Spec, plan: Plan, *, cluster, client: Client, topic:
                 notes.append(f"{p.process}: sends unresolved after flushing")
         if not group.alive():
             group.join()            # someone must read what is left
-        _settle(group, history, topic, t.partitions, cluster.bootstrap, notes)
+        _settle(group, history, topic, t.partitions, cluster.bootstrap, notes, client)
     finally:
         timeline.stop()
         group.close()
@@ -143,7 +143,7 @@ def run_group_example(spec: Spec, plan: Plan, *, cluster, client: Client, topic:
 
 
 def _settle(group: Membership, history: History, topic: str, partitions: int, bootstrap: str,
-            notes: list[str]) -> None:
+            notes: list[str], client: Client) -> None:
     """Wait until the coordinator reports the group stable with exactly the live members, and
     they have read to the end of the log; record the stable observation."""
     cfg_group = group.cfg["group"]
@@ -160,3 +160,27 @@ def _settle(group: Membership, history: History, topic: str, partitions: int, bo
     history.record("runner", "group", "ok", detail={
         "stable": True, "partitions": [[topic, p] for p in range(partitions)],
         "members": [m.process for m in group.alive()], "client_ids": members})
+    _read_to_end(client, bootstrap, history, topic, partitions, notes)
+
+
+def _read_to_end(client: Client, bootstrap: str, history: History, topic: str, partitions: int,
+                 notes: list[str], timeout: float = 30.0) -> None:
+    """Let the live members read to the end of every partition before they are closed."""
+    probe = client.consumer(bootstrap, {}, group=f"kch-probe-{topic}")
+    try:
+        ends = probe.end_offsets(topic, list(range(partitions)), timeout=10)
+    finally:
+        probe.close()
+
+    def done() -> bool:
+        top: dict[int, int] = {}
+        for e in history:
+            if e.type == "poll" and e.process.startswith("member-"):
+                for r in e.detail["records"]:
+                    top[r["partition"]] = max(top.get(r["partition"], -1), r["offset"])
+        return all(top.get(p, -1) + 1 >= end for p, end in ends.items())
+
+    try:
+        wait_until(done, timeout=timeout, message="the group's members did not read to the end")
+    except Exception as exc:  # noqa: BLE001 - a note; the checkers judge what was read
+        notes.append(str(exc))
