@@ -13,7 +13,7 @@ ANOMALIES = ["lost-write", "unseen", "duplicate", "inconsistent-offsets", "nonmo
              "poll-skip", "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll",
              "send-hang", "unacknowledged-send", "failed-send",
              "split-ownership", "orphaned-partition", "commit-regression", "resume-mismatch",
-             "lost-on-rebalance", "redelivery", "unrevoked-read"]
+             "lost-on-rebalance", "redelivery", "unrevoked-read", "rebalance"]
 
 
 class B:

@@ -20,6 +20,7 @@ from .group import (GROUP_ANOMALIES, commit_regression, lost_on_rebalance, orpha
 from .group_index import GroupIndex, attach, group_index_of
 from .index import Index, build, index_of, paused_gc
 from .log import duplicate, inconsistent_offsets, lost_write, unseen
+from .rebalance import rebalance
 from .poll import int_nonmonotonic_poll, int_poll_skip, nonmonotonic_poll, poll_skip
 from .send import failed_send, nonmonotonic_send, send_hang, unacknowledged_send
 
@@ -45,7 +46,9 @@ CHECKERS: dict[str, Checker] = {
     "lost-on-rebalance": lost_on_rebalance,
     "redelivery": redelivery,
     "unrevoked-read": unrevoked_read,
+    "rebalance": rebalance,
 }
+_READS_HISTORY = {"rebalance"}   # checkers that read the History itself (few events, one pass)
 
 
 def get_checker(name: str) -> Checker:
@@ -68,7 +71,7 @@ def check_all(history: History | Index, names: Iterable[str] | None = None) -> d
         ix = index_of(history)
         if not isinstance(history, Index) and any(n in GROUP_ANOMALIES for n in chosen):
             attach(ix, history)
-        return {name: checker(ix) for name, checker in chosen.items()}
+        return {name: checker(history if name in _READS_HISTORY else ix) for name, checker in chosen.items()}
 
 
 __all__ = [
@@ -105,5 +108,6 @@ __all__ = [
     "split_ownership",
     "unacknowledged_send",
     "unrevoked_read",
+    "rebalance",
     "unseen",
 ]

@@ -91,6 +91,18 @@ class Observer:
                 best = quorum
         return best.leader_id if best else None
 
+    def coordinator(self, group: str) -> int | None:
+        """The broker coordinating consumer group `group` now (None if it cannot be told)."""
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.layout.bootstrap})
+        try:
+            desc = admin.describe_consumer_groups([group], request_timeout=5)[group].result(timeout=10)
+        except KafkaException:
+            return None
+        return desc.coordinator.id if desc.coordinator is not None else None
+
     def healthy(self) -> bool:
         """All nodes up and unpaused, every broker answering and unfenced in every broker's view,
         a controller, every ISR complete."""

@@ -1,7 +1,8 @@
 """Fault targets and link selectors, resolved against the cluster when a fault is applied.
 
 Targets: ``node:N``, ``leader:TOPIC/P`` (the partition's leader at that moment),
-``controller`` (the active KRaft controller at that moment).
+``controller`` (the active KRaft controller at that moment), ``coordinator:GROUP`` (the
+broker coordinating the consumer group at that moment).
 
 Link selectors:
 - a link's name: ``client->node:2``, ``node:1->node:2``, ``controller:1->controller:3``;
@@ -19,13 +20,13 @@ import re
 from harness.cluster.layout import Layout, Link
 from harness.errors import FaultError, UsageError
 
-_TARGET = re.compile(r"node:(\d+)|leader:([^/\s]+)/(\d+)|controller")
+_TARGET = re.compile(r"node:(\d+)|leader:([^/\s]+)/(\d+)|controller|coordinator:(\S+)")
 
 
 def check_target(text: str) -> str:
     """Reject a malformed target at definition time."""
     if not _TARGET.fullmatch(text):
-        raise UsageError(f"target {text!r}: expected node:N, leader:TOPIC/P or controller")
+        raise UsageError(f"target {text!r}: expected node:N, leader:TOPIC/P, controller or coordinator:GROUP")
     return text
 
 
@@ -42,6 +43,11 @@ def resolve_target(cluster, text: str) -> int:
         if leader is None:
             raise FaultError(f"target {text}: the partition has no leader now")
         return leader
+    if match.group(4):
+        coordinator = cluster.coordinator(match.group(4))
+        if coordinator is None:
+            raise FaultError(f"target {text}: the group has no coordinator now")
+        return coordinator
     controller = cluster.active_controller()
     if controller is None:
         raise FaultError("target controller: no active controller now")

@@ -40,13 +40,17 @@ class Membership:
         self.procs = ProcessGroup(f"members-{topic}")
         self.members: list[MemberProcess] = []
 
-    def join(self) -> MemberProcess:
-        n = len(self.members)
+    def join(self, n: int | None = None) -> MemberProcess:
+        """Start member `n` (a new one by default; an old index restarts that member)."""
+        n = len(self.members) if n is None else n
         cfg = self.cfg
         if self.static:
             cfg = {**cfg, "config": {**cfg["config"], "group.instance.id": f"kch-static-{n}"}}
         member = MemberProcess(n, cfg, self.history, self.procs, self.log_dir).start()
-        self.members.append(member)
+        if n < len(self.members):
+            self.members[n] = member
+        else:
+            self.members.append(member)
         return member
 
     def alive(self) -> list[MemberProcess]:
@@ -67,6 +71,9 @@ class Membership:
             member.close()
         elif action.op == "crash":
             member.crash()
+        elif action.op == "bounce":          # crash and start again at once (same static id)
+            member.crash()
+            self.join(self.members.index(member))
         elif action.op == "stall":
             member.stall(action.duration or 1.0)
         elif action.op == "pause":
@@ -115,6 +122,8 @@ def run_group_example(spec: Spec, plan: Plan, *, cluster, client: Client, topic:
     try:
         for _ in range(plan.members):
             group.join()
+        if plan.members and not _observe_stable(group, history, topic, t.partitions, cluster.bootstrap, notes):
+            raise ClusterError("the group did not form: " + "; ".join(notes[-1:]))
         timeline.start()
         began = time.monotonic()
         for p in producers:
@@ -144,23 +153,44 @@ def run_group_example(spec: Spec, plan: Plan, *, cluster, client: Client, topic:
 
 def _settle(group: Membership, history: History, topic: str, partitions: int, bootstrap: str,
             notes: list[str], client: Client) -> None:
-    """Wait until the coordinator reports the group stable with exactly the live members, and
-    they have read to the end of the log; record the stable observation."""
+    """At the end: wait for the group to be stable again, record it, let members read to the end."""
+    if _observe_stable(group, history, topic, partitions, bootstrap, notes):
+        _read_to_end(client, bootstrap, history, topic, partitions, notes)
+
+
+def _observe_stable(group: Membership, history: History, topic: str, partitions: int,
+                    bootstrap: str, notes: list[str]) -> bool:
+    """Wait until the coordinator reports the group stable with exactly the live members and
+    every live member has reported its assignment; record that observation."""
     cfg_group = group.cfg["group"]
 
+    def assigned(member: MemberProcess) -> bool:
+        """Whether the member's current incarnation has reported an assignment."""
+        got = False
+        for e in history:
+            if e.process == member.process:
+                if e.type == "member" and e.phase == "start":
+                    got = False
+                elif e.type == "assigned":
+                    got = True
+        return got
+
     def stable() -> list[str] | None:
+        alive = group.alive()
+        if not all(assigned(m) for m in alive):
+            return None
         members = _stable(bootstrap, cfg_group)
-        return members if members is not None and len(members) == len(group.alive()) else None
+        return members if members is not None and len(members) == len(alive) else None
 
     try:
         members = wait_until(stable, timeout=SETTLE_S, message="the group did not become stable")
-    except Exception as exc:  # noqa: BLE001 - reported, the checkers then say unknown
+    except Exception as exc:  # noqa: BLE001 - reported; the checkers then say unknown
         notes.append(str(exc))
-        return
+        return False
     history.record("runner", "group", "ok", detail={
         "stable": True, "partitions": [[topic, p] for p in range(partitions)],
         "members": [m.process for m in group.alive()], "client_ids": members})
-    _read_to_end(client, bootstrap, history, topic, partitions, notes)
+    return True
 
 
 def _read_to_end(client: Client, bootstrap: str, history: History, topic: str, partitions: int,

@@ -13,12 +13,12 @@ ANOMALIES = (
     "poll-skip", "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll",
     "split-ownership", "orphaned-partition", "commit-regression", "resume-mismatch",
     "lost-on-rebalance", "redelivery", "unrevoked-read",
-    "send-hang", "unacknowledged-send", "failed-send",
+    "send-hang", "unacknowledged-send", "failed-send", "rebalance",
 )
 Anomaly = Literal[ANOMALIES]  # type: ignore[valid-type]
 Expectation = Literal["forbidden", "allowed", "required"]
 
-TARGETS = ("leader", "controller", "random")
+TARGETS = ("leader", "controller", "coordinator", "random")
 PROCESS_FAULTS = ("kill", "terminate", "pause", "restart", "isolate")
 TOXICS = ("latency", "bandwidth", "timeout", "reset_peer", "slicer", "limit_data", "down")
 
@@ -89,7 +89,7 @@ class WorkloadSpec(_Strict):
         return None if v is None else parse_rate(v)
 
 
-MEMBER_ACTIONS = ("join", "leave", "crash", "stall", "pause")
+MEMBER_ACTIONS = ("join", "leave", "crash", "stall", "pause", "bounce")
 
 
 class GroupSpec(_Strict):

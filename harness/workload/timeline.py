@@ -26,6 +26,8 @@ def _target(word: str, planned: PlannedFault, topic: str) -> str:
         return f"leader:{topic}/{planned.partition}"
     if word == "random":
         return f"node:{planned.node or 1}"
+    if word == "coordinator":             # the group of a group spec is named after its topic
+        return f"coordinator:kch-group-{topic}"
     return word
 
 
@@ -36,7 +38,7 @@ def to_fault(planned: PlannedFault, topic: str) -> Fault:
         if kind in choice:
             return cls(_target(choice[kind], planned, topic))
     if "toxic" in choice:
-        link = re.sub(r"\b(leader|random)\b(?!:)", lambda m: _target(m.group(1), planned, topic),
+        link = re.sub(r"\b(leader|random|coordinator)\b(?!:)", lambda m: _target(m.group(1), planned, topic),
                       choice["link"])
         if choice["toxic"] == "down":
             return Down(link)

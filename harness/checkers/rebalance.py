@@ -1,0 +1,59 @@
+"""``rebalance``: rebalances of a consumer group after it was first observed stable.
+
+A rebalance shows in the members' reports as a ``revoked`` event, or an ``assigned`` event
+that is not the first of its member's incarnation (a member that just started, or restarted
+with its static ``group.instance.id``, always receives its assignment once). Counted between
+the first and the last ``group`` stable event (process ``runner``): before the first the
+group is still forming; after the last the runner closes the members on purpose (with a
+single observation, counted to the end).
+Specs forbid it (static members bouncing within the session timeout; a stable group with no
+membership change: no rebalance storm) or require it (a dynamic member's bounce).
+"""
+
+from __future__ import annotations
+
+from harness.history import History
+
+from .base import CheckResult
+
+REBALANCE = "rebalance"
+
+
+def rebalance(history: History) -> CheckResult:
+    """One evidence item per rebalance event between the first and last stable observation."""
+    if not isinstance(history, History):
+        return CheckResult.unknown(REBALANCE, "needs the History (group events are not indexed)")
+    stable_at: float | None = None
+    stables = [e.mono for e in history if e.type == "group" and e.process == "runner"
+               and e.phase == "ok" and e.detail.get("stable")]
+    last_stable = stables[-1] if len(stables) > 1 else None   # one observation: count to the end
+    seen_assignment: set[str] = set()     # members whose current incarnation was assigned
+    members = False
+    evidence = []
+    for ev in history:
+        if not ev.process.startswith("member-"):
+            if ev.type == "group" and ev.process == "runner" and ev.phase == "ok" \
+                    and ev.detail.get("stable") and stable_at is None:
+                stable_at = ev.mono
+            continue
+        members = True
+        if last_stable is not None and ev.mono > last_stable:
+            continue
+        if ev.type == "member" and ev.phase == "start":
+            seen_assignment.discard(ev.process)
+        elif ev.type == "assigned" and ev.phase == "ok":
+            first = ev.process not in seen_assignment
+            seen_assignment.add(ev.process)
+            if stable_at is not None and not first:
+                evidence.append(_item(ev, stable_at))
+        elif ev.type == "revoked" and ev.phase == "ok" and stable_at is not None:
+            evidence.append(_item(ev, stable_at))
+    if members and stable_at is None:
+        return CheckResult.unknown(REBALANCE, "the group was never observed stable")
+    return CheckResult.judge(REBALANCE, evidence)
+
+
+def _item(ev, stable_at: float) -> dict:
+    return {"member": ev.process, "event": ev.type, "at": ev.mono, "stable_since": stable_at,
+            "partitions": ev.detail.get("partitions"), "generation": ev.detail.get("generation"),
+            "lost": bool(ev.detail.get("lost"))}

@@ -1,0 +1,63 @@
+"""The ``rebalance`` checker on hand-built histories."""
+
+from __future__ import annotations
+
+from harness.checkers import check_all
+from harness.history import Event, History
+
+
+class H:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def ev(self, process, type, phase="ok", **detail):
+        self.events.append(Event(process, type, phase, mono=len(self.events) + 1.0, wall=0.0, detail=detail))
+        return self
+
+    def history(self) -> History:
+        return History(self.events)
+
+
+def formed() -> H:
+    """Two members start, an eager rebalance while forming, then the group is observed stable."""
+    h = H()
+    h.ev("member-0", "member", "start").ev("member-0", "assigned", partitions=[["t", 0], ["t", 1]])
+    h.ev("member-1", "member", "start").ev("member-0", "revoked", partitions=[["t", 0], ["t", 1]])
+    h.ev("member-0", "assigned", partitions=[["t", 0]]).ev("member-1", "assigned", partitions=[["t", 1]])
+    return h.ev("runner", "group", stable=True, partitions=[["t", 0], ["t", 1]])
+
+
+def test_forming_a_group_is_not_a_rebalance():
+    assert check_all(formed().history(), ["rebalance"])["rebalance"].status == "ok"
+
+
+def test_a_static_bounce_receives_its_assignment_once_without_a_rebalance():
+    h = formed().ev("member-1", "member", "crash").ev("member-1", "member", "start")
+    h.ev("member-1", "assigned", partitions=[["t", 1]])
+    assert check_all(h.history(), ["rebalance"])["rebalance"].status == "ok"
+
+
+def test_closing_the_members_after_the_last_stable_observation_is_not_counted():
+    h = formed().ev("runner", "group", stable=True, partitions=[["t", 0], ["t", 1]])
+    h.ev("member-0", "revoked", partitions=[["t", 0]]).ev("member-0", "member", "stop")
+    h.ev("member-1", "revoked", partitions=[["t", 1]]).ev("member-1", "assigned", partitions=[["t", 0], ["t", 1]])
+    assert check_all(h.history(), ["rebalance"])["rebalance"].status == "ok"
+    h = formed().ev("member-1", "revoked", partitions=[["t", 1]])          # before the last one: counted
+    h.ev("runner", "group", stable=True, partitions=[["t", 0], ["t", 1]])
+    assert check_all(h.history(), ["rebalance"])["rebalance"].count == 1
+
+
+def test_a_rebalance_after_stable_is_found_with_its_events():
+    h = formed().ev("member-1", "member", "crash")
+    h.ev("member-0", "revoked", partitions=[["t", 0]]).ev("member-0", "assigned", partitions=[["t", 0], ["t", 1]])
+    res = check_all(h.history(), ["rebalance"])["rebalance"]
+    assert res.status == "found" and [(e["member"], e["event"]) for e in res.evidence] == [
+        ("member-0", "revoked"), ("member-0", "assigned")]
+    assert res.evidence[1]["partitions"] == [["t", 0], ["t", 1]] and res.evidence[0]["stable_since"] == 7.0
+
+
+def test_members_never_seen_stable_cannot_be_judged_and_no_members_is_ok():
+    h = H().ev("member-0", "member", "start").ev("member-0", "assigned", partitions=[["t", 0]])
+    res = check_all(h.history(), ["rebalance"])["rebalance"]
+    assert res.status == "unknown" and "stable" in res.reason
+    assert check_all(History(), ["rebalance"])["rebalance"].status == "ok"
