@@ -24,6 +24,10 @@ REPLICA_FETCH_BACKOFF_MS = 200         # default 1000
 
 # Consumer groups: no initial delay, so tests need not wait 3 s per group.
 GROUP_INITIAL_REBALANCE_DELAY_MS = 0
+# KIP-848 (group.protocol=consumer) groups: the broker owns session and heartbeat; defaults
+# 45 s and 5 s would make a crashed member's partitions wait 45 s. Same bounds as classic.
+CONSUMER_GROUP_SESSION_TIMEOUT_MS = 6000
+CONSUMER_GROUP_HEARTBEAT_INTERVAL_MS = 1000
 
 # Process budget on a 2-core machine.
 HEAP = "-Xms192m -Xmx512m"
@@ -48,6 +52,10 @@ def properties(*, brokers: int) -> dict[str, object]:
         "replica.socket.timeout.ms": REPLICA_SOCKET_TIMEOUT_MS,
         "replica.fetch.backoff.ms": REPLICA_FETCH_BACKOFF_MS,
         "group.initial.rebalance.delay.ms": GROUP_INITIAL_REBALANCE_DELAY_MS,
+        "group.consumer.session.timeout.ms": CONSUMER_GROUP_SESSION_TIMEOUT_MS,
+        "group.consumer.min.session.timeout.ms": CONSUMER_GROUP_SESSION_TIMEOUT_MS,
+        "group.consumer.heartbeat.interval.ms": CONSUMER_GROUP_HEARTBEAT_INTERVAL_MS,
+        "group.consumer.min.heartbeat.interval.ms": CONSUMER_GROUP_HEARTBEAT_INTERVAL_MS,
         "offsets.topic.replication.factor": rf,
         "offsets.topic.num.partitions": 3,
         "transaction.state.log.replication.factor": rf,

@@ -7,7 +7,7 @@ system-wide, so the runner can merge it into its History). Commands arrive on st
 object per line: ``{"op": "stall", "seconds": 8}`` (stop polling), ``{"op": "close"}``.
 Being a process, it can be crashed (SIGKILL: no leave) and paused (SIGSTOP) from outside.
 
-CONFIG is JSON: bootstrap, topic, group, mode (commit-after-process | auto-commit),
+CONFIG is JSON: bootstrap, topic, group, mode (commit-after-process | commit-async | auto-commit),
 process_ms, config (librdkafka keys), protocol (classic-eager | classic-cooperative | consumer).
 """
 
@@ -48,16 +48,18 @@ def main(argv: list[str]) -> int:
     conf = {"bootstrap.servers": cfg["bootstrap"], "group.id": cfg["group"],
             "auto.offset.reset": "earliest", "enable.auto.commit": mode == "auto-commit",
             "logger": logging.getLogger("kch.member"), **cfg.get("config", {})}
-    if protocol == "consumer":
+    if protocol == "consumer":         # KIP-848: the broker owns session, heartbeat, assignment
         conf["group.protocol"] = "consumer"
+        for key in ("session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy"):
+            conf.pop(key, None)
     elif protocol == "classic-cooperative":
         conf["partition.assignment.strategy"] = "cooperative-sticky"
-    if mode == "auto-commit":
+    if mode in ("auto-commit", "commit-async"):
         def committed(err, partitions) -> None:
             offsets = {f"{p.topic}/{p.partition}": p.offset for p in partitions if p.offset >= 0}
             if offsets:
                 emit("commit", "ok" if err is None else "fail", detail={
-                    "offsets": offsets, "auto": True, **({"error": str(err)} if err else {})})
+                    "offsets": offsets, "auto": mode == "auto-commit", **({"error": str(err)} if err else {})})
         conf["on_commit"] = committed
     consumer = Consumer(conf)
     generation = [0]
@@ -100,6 +102,19 @@ def main(argv: list[str]) -> int:
         emit("poll", topic=topic, detail={"records": [
             {"partition": m.partition(), "offset": m.offset(), "value": m.value().decode().partition(" ")[0]}
             for m in msgs]})
+        if mode == "commit-async":       # the result arrives through on_commit (above)
+            from confluent_kafka import TopicPartition
+
+            last_async: dict[tuple, int] = {}
+            for m in msgs:
+                last_async[(m.topic(), m.partition())] = m.offset() + 1
+            offsets = {f"{t}/{p}": o for (t, p), o in last_async.items()}
+            emit("commit", "invoke", detail={"offsets": offsets, "async": True})
+            try:
+                consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in last_async.items()],
+                                asynchronous=True)
+            except KafkaException as exc:
+                emit("commit", "fail", detail={"offsets": offsets, "error": str(exc.args[0])})
         if mode == "commit-after-process":
             last: dict[tuple, int] = {}
             for m in msgs:

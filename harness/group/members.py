@@ -63,8 +63,20 @@ class MemberProcess:
     def crash(self) -> None:
         """SIGKILL: no leave, no close; the group notices after its session timeout."""
         self.procs.kill(self.proc)          # recorded after the kill: every event the member
-        self.history.record(self.process, "member", "crash")   # wrote is earlier than this
-        self._drain_reader()
+        self._drain_reader()                # wrote is earlier than the crash
+        pending = self._pending_commit()
+        if pending is not None:             # killed mid-commit: it may or may not have applied
+            self.history.record(self.process, "commit", "info", detail={
+                "offsets": pending.detail.get("offsets", {}), "error": "member crashed during the commit"})
+        self.history.record(self.process, "member", "crash")
+
+    def _pending_commit(self):
+        """The member's last commit invoke if no completion followed it (else None)."""
+        last = None
+        for e in self.history:
+            if e.process == self.process and e.type == "commit":
+                last = e
+        return last if last is not None and last.phase == "invoke" else None
 
     def pause(self) -> None:
         os.kill(self.proc.pid, signal.SIGSTOP)

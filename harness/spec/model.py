@@ -99,7 +99,7 @@ class GroupSpec(_Strict):
     drawn member (``stall`` and ``pause`` last ``for``)."""
 
     members: IntRange = IntRange(2, 2)
-    mode: Literal["commit-after-process", "auto-commit"] = "commit-after-process"
+    mode: Literal["commit-after-process", "commit-async", "auto-commit"] = "commit-after-process"
     protocol: Literal["classic-eager", "classic-cooperative", "consumer"] = "classic-eager"
     process_ms: int = Field(2, ge=0, le=10_000)
     static: bool = False
