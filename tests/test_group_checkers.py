@@ -417,6 +417,30 @@ def test_resume_mismatch_new_owner_starts_above_the_commit_over_existing_records
     assert (got["expected_offset"], got["actual_offset"], got["skipped_offsets"]) == (3, 5, [3, 4])
 
 
+def test_a_member_given_its_partition_back_may_go_on_from_its_own_position():
+    b = before_rebalance()
+    b.read(0, 0, 3, 5)                                  # reads 3, 4 of p0 beyond the commit (3)
+    b.revoked(0, [0, 1])
+    b.assigned(0, [0], 2)                               # p0 back to member-0, no owner between
+    b.assigned(1, [1], 2)
+    b.stable([0, 1], [0, 1])
+    b.read(0, 0, 5)                                     # goes on at 5, not at the commit 3
+    b.read(1, 1, 3)
+    b.drain()
+    assert_only(results(b))
+    b = before_rebalance()                              # but another member in between: no
+    b.read(0, 0, 3, 5)
+    b.revoked(0, [0, 1])
+    b.assigned(1, [0, 1], 2)
+    b.revoked(1, [0, 1])
+    b.assigned(0, [0], 3)
+    b.assigned(1, [1], 3)
+    b.read(0, 0, 5)
+    b.read(1, 1, 3)
+    b.drain()
+    assert the(results(b), "resume-mismatch")["expected_offset"] == 3
+
+
 def test_resume_mismatch_without_a_commit_expects_the_log_start():
     b = G()
     for n in range(4):

@@ -154,6 +154,8 @@ def resume_mismatch(history: Source) -> CheckResult:
     start (the lowest offset the drain read, else 0). A first read below is an occurrence;
     above, it is one if an offset in between is known to hold a record (drain or member
     reads); otherwise it passes with a complete drain and is unconfirmed without one.
+    A member given back a partition it owned in the period just before (no other owner in
+    between) may go on from its own position: right after the last offset it read then.
     """
     gx = _index(history, RESUME_MISMATCH, periods=True)
     if isinstance(gx, CheckResult):
@@ -162,13 +164,18 @@ def resume_mismatch(history: Source) -> CheckResult:
     evidence, unconfirmed = [], 0
     for tp, periods in gx.periods.items():
         drained = gx.drained.get(tp)
+        prev = None
         for p in periods:
+            before, prev = prev, p
             if not p.offsets:
                 continue
             actual = p.offsets[0]
             expected = p.committed.offset if p.committed else drained[0] if drained else 0
             if actual == expected or actual in p.maybe:
                 continue
+            if before is not None and before.member == p.member and before.offsets \
+                    and actual == before.offsets[-1] + 1:
+                continue                    # the same member going on from its own position
             skipped: list[int] = []
             if actual > expected:
                 skipped = _known_between(gx, tp, expected, actual)
