@@ -20,7 +20,7 @@ from harness.spec.model import Spec
 from harness.wait import wait_until
 from harness.workload.plan import Plan, PlannedAction
 from harness.workload.roles import ProducerRole, drain
-from harness.workload.runner import _bootstrap, _config
+from harness.workload.runner import _bootstrap, _config, create_topic
 from harness.workload.timeline import Timeline
 
 SETTLE_S = 60.0
@@ -111,8 +111,7 @@ def run_group_example(spec: Spec, plan: Plan, *, cluster, client: Client, topic:
     history = history if history is not None else History()
     notes: list[str] = []
     t = spec.topic
-    cluster.create_topic(topic, partitions=t.partitions, replication_factor=t.replication_factor,
-                         config={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in t.config.items()})
+    create_topic(cluster, spec, topic)
     nemesis = Nemesis(cluster, history)
     timeline = Timeline(nemesis, plan.faults, topic)
     group = Membership(spec, topic, cluster.bootstrap, history, log_dir)

@@ -37,6 +37,13 @@ def _bootstrap(cluster, nodes: list[str] | None) -> str:
     return ",".join(f"127.0.0.1:{p}" for p in ports)
 
 
+def create_topic(cluster, spec: Spec, topic: str) -> None:
+    """The example's fresh topic, as the spec's ``topic`` section says."""
+    t = spec.topic
+    cluster.create_topic(topic, partitions=t.partitions, replication_factor=t.replication_factor,
+                         config={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in t.config.items()})
+
+
 def _config(values: dict) -> dict:
     return {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in values.items()}
 
@@ -48,8 +55,7 @@ def run_example(spec: Spec, plan: Plan, *, cluster, client: Client, topic: str,
     history = history if history is not None else History()
     notes: list[str] = []
     t = spec.topic
-    cluster.create_topic(topic, partitions=t.partitions, replication_factor=t.replication_factor,
-                         config={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in t.config.items()})
+    create_topic(cluster, spec, topic)
     nemesis = Nemesis(cluster, history)
     timeline = Timeline(nemesis, plan.faults, topic)
     pconf, cconf = _config(spec.producer.config), _config(spec.consumer.config)
