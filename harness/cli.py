@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run specs or suites against a cluster and write a report")
     run.add_argument("targets", nargs="*", help="spec files, spec directories, suite files or suite names "
                      "(default: the suite ci)")
-    run.add_argument("--client", default=None, help="client library (default: the suite's, else confluent-kafka)")
+    run.add_argument("--client", default=None, help="client(s), comma-separated: NAME, NAME@VERSION or a manifest .yaml "
+                     "(default: the suite's, else confluent-kafka); several give a client x spec matrix")
     run.add_argument("--cluster", default=None, choices=["local", "docker", "external"])
     run.add_argument("--kafka-version", default=None)
     run.add_argument("--profile", default=None, choices=["ci", "thorough"])

@@ -22,7 +22,7 @@ def _finish(run: RunResult, report_dir: Path) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from harness.clients import get_client
+    from harness.clients import client_refs, get_client
     from harness.conformance import run_specs
     from harness.progress import Progress
     from harness.provision import DEFAULT_KAFKA_VERSION
@@ -36,16 +36,18 @@ def run_command(args: argparse.Namespace) -> int:
     cluster = args.cluster or (model.cluster if model else "local")
     if cluster != "local":
         raise UsageError(f"--cluster {cluster}: not available yet; this version runs on local clusters only")
-    client = get_client(args.client or (model.client if model else "confluent-kafka"))
+    refs = client_refs(args.client) if args.client else (model.clients if model else ["confluent-kafka"])
+    clients = [get_client(ref) for ref in refs]
     profile = args.profile or (model.profile if model else "ci")
     seed = args.seed if args.seed is not None else (model.seed if model and model.seed is not None
                                                     else random.randrange(1, 2**31))
     label = suite.name if suite else "run"
-    print(f"kch run: {len(specs)} spec(s), profile {profile}, seed {seed}, client {client.name} "
-          f"{client.version}", file=sys.stderr, flush=True)
-    progress = Progress(len(specs))
+    names = ", ".join(f"{c.name} {c.version}" for c in clients)
+    print(f"kch run: {len(specs)} spec(s), profile {profile}, seed {seed}, client(s) {names}",
+          file=sys.stderr, flush=True)
+    progress = Progress(len(specs) * len(clients))
     try:
-        run = run_specs(specs, client=client, kafka_version=args.kafka_version or DEFAULT_KAFKA_VERSION,
+        run = run_specs(specs, clients=clients, kafka_version=args.kafka_version or DEFAULT_KAFKA_VERSION,
                         profile=profile, seed=seed, report_dir=args.report_dir, label=label,
                         on_example=progress.example, on_spec=progress.spec)
     finally:

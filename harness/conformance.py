@@ -21,10 +21,11 @@ from typing import Callable, Iterator
 from harness import __version__
 from harness import counterexample as cx
 from harness.checkers import check_all
-from harness.clients import Client
+from harness.clients import Client, Unsupported
+from harness.clients.needs import missing
 from harness.errors import KchError
 from harness.history import History
-from harness.results import ERROR, ExampleResult, RunResult, SpecResult
+from harness.results import ERROR, SKIPPED, ExampleResult, RunResult, SpecResult
 from harness.spec.loader import LoadedSpec
 from harness.spec.model import ClusterSpec, Spec
 from harness.verdict import Judgement, check_expect, judge, spec_verdict
@@ -94,7 +95,7 @@ def run_plan(loaded: LoadedSpec, plan: Plan, ctx: Context, *, index: int, phase:
     spec = loaded.spec
     history = History()
     began = time.monotonic()
-    rel = f"histories/{_slug(loaded.id)}/{index:03d}.jsonl"
+    rel = f"histories/{_slug(ctx.client.name)}/{_slug(loaded.id)}/{index:03d}.jsonl"
     try:
         cluster = ctx.pool.get(spec.cluster)
         if not cluster.healthy():
@@ -104,8 +105,7 @@ def run_plan(loaded: LoadedSpec, plan: Plan, ctx: Context, *, index: int, phase:
             from harness.group.runner import run_group_example
 
             history, notes = run_group_example(spec, plan, cluster=cluster, client=ctx.client,
-                                               topic=topic_name(loaded.id), history=history,
-                                               log_dir=ctx.out_dir / "logs" / "members" / f"{index:03d}")
+                                               topic=topic_name(loaded.id), history=history)
         else:
             history, notes = run_example(spec, plan, cluster=cluster, client=ctx.client,
                                          topic=topic_name(loaded.id), history=history)
@@ -151,6 +151,9 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
     spec = loaded.spec
     began = time.monotonic()
     runs: list[tuple[ExampleResult, Judgement, History]] = []
+    why = missing(spec, ctx.client.capabilities, ctx.client.dialect)
+    if why is not None:
+        return skipped(loaded, ctx.client, why)
 
     def run(plan: Plan, phase: str) -> tuple[ExampleResult, Judgement, History]:
         got = run_plan(loaded, plan, ctx, index=len(runs), phase=phase)
@@ -158,9 +161,13 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
         ctx.on_example(loaded.id, got[0])
         return got
 
-    found = explore(spec, run, lambda r: r[1].interesting, profile=ctx.profile, seed=ctx.seed,
-                    fatal=lambda r: r[0].verdict == ERROR)
+    try:
+        found = explore(spec, run, lambda r: r[1].interesting, profile=ctx.profile, seed=ctx.seed,
+                        fatal=lambda r: r[0].verdict == ERROR)
+    except Unsupported as exc:        # the driver refused a setting at start
+        return skipped(loaded, ctx.client, f"the driver refused: {exc}")
     result = summarise(loaded, [(ex, j) for ex, j, _ in runs], began)
+    result.client = ctx.client.name
     examples = result.example_results
     reason = result.message
     errors = [e.message for e in examples if e.verdict == ERROR]
@@ -168,7 +175,7 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
         result.message = f"{reason}: {errors[0]}"
     if found.minimal is not None:
         plan, (ex, j, history) = found.minimal
-        rel = f"counterexamples/{_slug(loaded.id)}.json"
+        rel = f"counterexamples/{_slug(ctx.client.name)}/{_slug(loaded.id)}.json"
         cx.save(ctx.out_dir / rel, spec_id=loaded.id, spec_path=str(loaded.path),
                 spec_data=_raw(loaded),
                 plan=plan.to_dict(), seed=ctx.seed, versions=ctx.versions(), verdict=ex.verdict,
@@ -179,6 +186,13 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
         result.evidence, result.faults = ex.evidence, ex.faults
         result.message = f"{reason}; shrunk to: {plan.describe()} ({ex.message})"
     return result
+
+
+def skipped(loaded: LoadedSpec, client: Client, why: str) -> SpecResult:
+    """A spec the client cannot run: ``skipped`` with the reason, never ``pass``."""
+    return SpecResult(spec=loaded.id, title=loaded.spec.title, verdict=SKIPPED, path=str(loaded.path),
+                      client=client.name, covers=list(loaded.spec.covers), expect=dict(loaded.spec.expect),
+                      message=f"skipped for {client.name}: {why}")
 
 
 def _raw(loaded: LoadedSpec) -> dict:
@@ -193,25 +207,30 @@ def new_run_id(label: str = "run") -> str:
 
 
 @contextmanager
-def session(out_dir: Path, kafka_version: str) -> Iterator[ClusterPool]:
-    """A cluster pool whose logs (and the client's) end up under `out_dir`/logs; closed after."""
+def session(out_dir: Path, kafka_version: str, clients: list[Client]) -> Iterator[ClusterPool]:
+    """A cluster pool whose logs (and the clients') end up under `out_dir`/logs; closed after,
+    with every driver process the clients started."""
     pool = ClusterPool(kafka_version, logs_to=out_dir / "logs")
     handler = client_logs_to(out_dir / "logs" / "client.log")
+    for c in clients:
+        c.log_path = out_dir / "logs" / f"driver-{_slug(c.name)}.log"
     try:
         yield pool
     finally:
+        for c in clients:
+            c.close()
         pool.close()
         CLIENT_LOG.removeHandler(handler)
         handler.close()
 
 
 def run_result(*, run_id: str, started: str, profile: str, seed: int, kafka_version: str,
-               brokers: int, client: Client, results: list[SpecResult]) -> RunResult:
+               brokers: int, clients: list[Client], results: list[SpecResult]) -> RunResult:
+    described = [{"name": c.name, "version": c.version, "library": c.library} for c in clients]
     return RunResult(run_id=run_id, started_at=started, finished_at=now(), harness_version=__version__,
                      profile=profile, seed=seed,
                      cluster={"provider": "local", "kafka_version": kafka_version, "brokers": brokers},
-                     client={"name": client.name, "version": client.version, "library": client.library},
-                     results=results)
+                     client=described[0], clients=described, results=results)
 
 
 def now() -> str:
@@ -229,11 +248,12 @@ def client_logs_to(path: Path) -> logging.Handler:
     return handler
 
 
-def run_specs(specs: list[LoadedSpec], *, client: Client, kafka_version: str, profile: str,
+def run_specs(specs: list[LoadedSpec], *, clients: list[Client], kafka_version: str, profile: str,
               seed: int, report_dir: Path, label: str = "run",
               on_example: Callable[[str, ExampleResult], None] = lambda s, e: None,
               on_spec: Callable[[SpecResult], None] = lambda r: None) -> RunResult:
-    """Run every spec (grouped by cluster shape, one cluster at a time); return the results.
+    """Run every spec with every client (grouped by cluster shape, one cluster at a time);
+    return the results, one per (client, spec).
 
     The report files are written by the caller (:func:`harness.report.write_report`)."""
     for loaded in specs:
@@ -245,16 +265,19 @@ def run_specs(specs: list[LoadedSpec], *, client: Client, kafka_version: str, pr
     out_dir = report_dir / run_id
     started = now()
     results: list[SpecResult] = []
-    with session(out_dir, kafka_version) as pool:
-        ctx = Context(pool, client, PROFILES[profile], seed, out_dir, on_example)
-        for loaded in sorted(specs, key=lambda s: (s.spec.cluster.brokers, s.spec.cluster.controllers)):
-            result = run_spec(loaded, ctx)
-            results.append(result)
-            on_spec(result)
+    with session(out_dir, kafka_version, clients) as pool:
+        contexts = [Context(pool, c, PROFILES[profile], seed, out_dir, on_example) for c in clients]
+        shape = lambda s: (s.spec.cluster.brokers, s.spec.cluster.controllers)  # noqa: E731
+        for loaded in sorted(specs, key=shape):
+            for ctx in contexts:
+                result = run_spec(loaded, ctx)
+                results.append(result)
+                on_spec(result)
     order = {s.id: n for n, s in enumerate(specs)}
-    results.sort(key=lambda r: order.get(r.spec, 0))
+    results.sort(key=lambda r: (order.get(r.spec, 0), [c.name for c in clients].index(r.client)
+                                if r.client in [c.name for c in clients] else 0))
     return run_result(run_id=run_id, started=started, profile=profile, seed=seed,
-                      kafka_version=kafka_version, client=client, results=results,
+                      kafka_version=kafka_version, clients=clients, results=results,
                       brokers=max((s.spec.cluster.brokers for s in specs), default=0))
 
 
@@ -289,19 +312,20 @@ def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
     started = now()
     began = time.monotonic()
     runs = []
-    with session(out_dir, version) as pool:
+    with session(out_dir, version, [client]) as pool:
         ctx = Context(pool, client, PROFILES["ci"], int(data.get("seed", 0)), out_dir, on_example)
         for n in range(times):
             ex, j, _ = run_plan(loaded, plan, ctx, index=n, phase="replay")
             runs.append((ex, j))
             on_example(loaded.id, ex)
     result = summarise(loaded, runs, began)
+    result.client = client.name
     result.message = f"replay of {path}: {result.message} ({plan.describe()})"
     worst = next((e for e in result.example_results if e.evidence), None)
     if worst is not None:
         result.evidence, result.faults = worst.evidence, worst.faults
     return run_result(run_id=run_id, started=started, profile="replay", seed=ctx.seed,
-                      kafka_version=version, brokers=spec.cluster.brokers, client=client,
+                      kafka_version=version, brokers=spec.cluster.brokers, clients=[client],
                       results=[result])
 
 

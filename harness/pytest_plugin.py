@@ -32,7 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kch-kafka-version", default=None, help="Kafka version of the session cluster")
     group.addoption("--kch-profile", default="ci", choices=["ci", "thorough"], help="profile of spec items")
     group.addoption("--kch-seed", type=int, default=None, help="hypothesis seed of spec items (default random)")
-    group.addoption("--kch-client", default="confluent-kafka", help="client library of spec items")
+    group.addoption("--kch-client", default="confluent-kafka",
+                    help="client(s) of spec items, comma-separated (NAME, NAME@VERSION): one item per client and spec")
     group.addoption("--kch-report-dir", type=Path, default=Path("reports"), help="where spec items report")
 
 
@@ -68,18 +69,29 @@ def _pool(config: pytest.Config):
     return state["pool"]
 
 
-def _ctx(config: pytest.Config):
+def _clients(config: pytest.Config) -> list[str]:
+    from harness.clients import client_refs
+
+    return client_refs(config.getoption("--kch-client"))
+
+
+def _ctx(config: pytest.Config, ref: str):
+    """The Context of client `ref` (one per client, all on the session's cluster pool)."""
     state = config.stash[_STATE]
-    if state["ctx"] is None:
+    contexts = state.setdefault("contexts", {})
+    if ref not in contexts:
         from harness.clients import get_client
-        from harness.conformance import Context, client_logs_to
+        from harness.conformance import Context, _slug, client_logs_to
         from harness.workload.explore import PROFILES
 
         pool = _pool(config)
-        state["ctx"] = Context(pool, get_client(config.getoption("--kch-client")),
-                               PROFILES[config.getoption("--kch-profile")], state["seed"], state["out"])
-        state["log_handler"] = client_logs_to(state["out"] / "logs" / "client.log")
-    return state["ctx"]
+        client = get_client(ref)
+        client.log_path = state["out"] / "logs" / f"driver-{_slug(client.name)}.log"
+        contexts[ref] = Context(pool, client, PROFILES[config.getoption("--kch-profile")], state["seed"], state["out"])
+        state["ctx"] = state["ctx"] or contexts[ref]
+        if "log_handler" not in state:
+            state["log_handler"] = client_logs_to(state["out"] / "logs" / "client.log")
+    return contexts[ref]
 
 
 # --- spec items --------------------------------------------------------------------------------
@@ -94,10 +106,13 @@ class SpecFile(pytest.File):
         from harness.spec import load_spec
 
         loaded = load_spec(self.path)          # a bad spec fails collection with file:line: field
-        item = SpecItem.from_parent(self, name=loaded.id, loaded=loaded)
-        item.add_marker(pytest.mark.cluster)
-        item.add_marker(pytest.mark.timeout(1800))
-        yield item
+        refs = _clients(self.config)
+        for ref in refs:
+            name = loaded.id if len(refs) == 1 else f"{loaded.id}[{ref}]"
+            item = SpecItem.from_parent(self, name=name, loaded=loaded, client=ref)
+            item.add_marker(pytest.mark.cluster)
+            item.add_marker(pytest.mark.timeout(1800))
+            yield item
 
 
 class SpecFailed(Exception):
@@ -105,16 +120,18 @@ class SpecFailed(Exception):
 
 
 class SpecItem(pytest.Item):
-    def __init__(self, *, loaded, **kwargs) -> None:
+    def __init__(self, *, loaded, client: str, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.loaded = loaded
+        self.loaded, self.client = loaded, client
 
     def runtest(self) -> None:
         from harness.conformance import run_spec
-        from harness.results import PASS
+        from harness.results import PASS, SKIPPED
 
-        result = run_spec(self.loaded, _ctx(self.config))
+        result = run_spec(self.loaded, _ctx(self.config, self.client))
         self.config.stash[_STATE]["results"].append(result)
+        if result.verdict == SKIPPED:         # a capability the client lacks, never a pass
+            pytest.skip(result.message)
         if result.verdict != PASS:
             raise SpecFailed(_render(result))
 
@@ -138,6 +155,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     pool = state["pool"]
     if pool is None:
         return
+    for ctx in state.get("contexts", {}).values():
+        ctx.client.close()
     pool.close()
     handler = state.pop("log_handler", None)
     if handler is not None:
@@ -156,7 +175,7 @@ def _write_report(config: pytest.Config, state: dict) -> None:
     run = run_result(run_id=state["run_id"], started=state["started"],
                      profile=config.getoption("--kch-profile"), seed=state["seed"],
                      kafka_version=_version(config), brokers=config.getoption("--kch-brokers"),
-                     client=state["ctx"].client, results=state["results"])
+                     clients=[c.client for c in state.get("contexts", {}).values()], results=state["results"])
     write_report(run, state["out"])
     state["written"] = state["out"]
 

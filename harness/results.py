@@ -52,6 +52,7 @@ class SpecResult:
     title: str
     verdict: str
     path: str = ""
+    client: str = ""                # the client it ran with (NAME or NAME@VERSION)
     covers: list[str] = field(default_factory=list)
     examples: int = 0
     duration_s: float = 0.0
@@ -87,8 +88,13 @@ class RunResult:
     profile: str
     seed: int
     cluster: dict[str, Any]
-    client: dict[str, Any]
+    client: dict[str, Any]          # the first client; `clients` lists every one of a matrix
     results: list[SpecResult] = field(default_factory=list)
+    clients: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.clients:
+            self.clients = [self.client]
 
     @property
     def totals(self) -> dict[str, int]:
@@ -108,7 +114,8 @@ class RunResult:
         return {"schema": "kch-report/1", "run_id": self.run_id, "started_at": self.started_at,
                 "finished_at": self.finished_at, "harness_version": self.harness_version,
                 "profile": self.profile, "seed": self.seed, "cluster": self.cluster,
-                "client": self.client, "results": [r.to_dict() for r in self.results],
+                "client": self.client, "clients": self.clients,
+                "results": [r.to_dict() for r in self.results],
                 "totals": self.totals}
 
     @classmethod

@@ -3,7 +3,7 @@
 ```yaml
 title: Default conformance suite, for CI
 specs: [../specs/producer, ../specs/consumer]   # files or directories, relative to this file
-client: confluent-kafka
+client: confluent-kafka           # or a list: a client x spec matrix in one report
 cluster: local
 profile: ci
 ```
@@ -28,7 +28,11 @@ class SuiteModel(BaseModel):
 
     title: str = ""
     specs: list[str] = Field(min_length=1)
-    client: str = "confluent-kafka"
+    client: str | list[str] = "confluent-kafka"     # NAME, NAME@VERSION or a manifest path
+
+    @property
+    def clients(self) -> list[str]:
+        return [self.client] if isinstance(self.client, str) else list(self.client)
     cluster: Literal["local", "docker", "external"] = "local"
     profile: Literal["ci", "thorough"] = "ci"
     seed: int | None = None

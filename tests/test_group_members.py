@@ -40,9 +40,9 @@ def test_a_crashed_member_hands_its_partitions_over_without_loss(kch_cluster, kc
            "protocol": "classic-eager"}
     try:
         producer.start()
-        first = MemberProcess(0, cfg, history, procs, tmp_path).start()
+        first = MemberProcess(0, cfg, history, procs, client).start()
         wait_until(lambda: len(_read_by(history, "member-0")) >= 50, timeout=60, message="member-0 read nothing")
-        second = MemberProcess(1, cfg, history, procs, tmp_path).start()
+        second = MemberProcess(1, cfg, history, procs, client).start()
         wait_until(lambda: _read_by(history, "member-1"), timeout=60, message="member-1 got nothing")
         first.crash()
         assert producer.join(90) and producer.finish(30) == 0

@@ -1,21 +1,38 @@
-"""Client adapters: one per Kafka client library (see :mod:`harness.clients.base`)."""
+"""Clients: in-process adapters and out-of-process drivers (see :mod:`harness.clients.base`,
+docs/driver-protocol.md). A client is named by its manifest: ``NAME``, ``NAME@VERSION`` or a
+manifest file's path.
+"""
 
 from __future__ import annotations
 
-from harness.clients.base import FAIL, INFO, OK, Client, Consumer, Outcome, Producer, Record, Rejected
-from harness.errors import UsageError
+from harness.clients.base import (FAIL, INFO, OK, Client, Consumer, Outcome, Producer, Record, Rejected,
+                                  Unsupported)
+from harness.clients.manifest import builtin_names, load_manifest
 
-CLIENTS = ("confluent-kafka",)
+DEFAULT_CLIENT = "confluent-kafka"
 
 
-def get_client(name: str = "confluent-kafka") -> Client:
-    """The adapter for client library ``name``."""
-    if name == "confluent-kafka":
+def get_client(ref: str = DEFAULT_CLIENT) -> Client:
+    """The client `ref` names, at its chosen version (installed on first use)."""
+    manifest, version = load_manifest(ref)
+    if manifest.in_process:
         from harness.clients.confluent import ConfluentClient
 
-        return ConfluentClient()
-    raise UsageError(f"--client {name!r}: unknown client; known: {', '.join(CLIENTS)}")
+        client = ConfluentClient(manifest)
+        if "@" not in ref or version == client.version:
+            return client
+    from harness.clients.driver import DriverClient
+
+    return DriverClient(manifest, version)
 
 
-__all__ = ["CLIENTS", "FAIL", "INFO", "OK", "Client", "Consumer", "Outcome", "Producer", "Record",
-           "Rejected", "get_client"]
+def client_refs(value: str) -> list[str]:
+    """``a,b,c`` as client refs (each one checked now: a typo is exit 2 before any work)."""
+    refs = [r.strip() for r in value.split(",") if r.strip()]
+    for ref in refs:
+        load_manifest(ref)
+    return refs
+
+
+__all__ = ["DEFAULT_CLIENT", "FAIL", "INFO", "OK", "Client", "Consumer", "Outcome", "Producer", "Record",
+           "Rejected", "Unsupported", "builtin_names", "client_refs", "get_client"]

@@ -10,7 +10,11 @@ assigned partitions and returns batches of records. Outcomes are typed as in the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from harness.clients.driver import DriverProcess
 
 OK, FAIL, INFO = "ok", "fail", "info"
 
@@ -34,6 +38,11 @@ class Record:
 
 class Rejected(Exception):
     """``send`` could not even enqueue the record within its block bound (a definite fail)."""
+
+
+class Unsupported(Exception):
+    """The client cannot do what a spec asks (a capability or a config key it lacks): the
+    spec is ``skipped`` for it, never ``pass``."""
 
 
 class Producer(Protocol):
@@ -66,11 +75,18 @@ class Consumer(Protocol):
 
 
 class Client(Protocol):
-    """A client library: its name and version, and factories for producers and consumers."""
+    """A client library: its name and version, what it can do, and factories for producers,
+    consumers and (as driver processes) group members."""
 
     name: str
     version: str
     library: str
+    capabilities: set[str]      # see harness.clients.manifest.CAPABILITIES
+    dialect: str                # the config property names it takes: java | librdkafka
+    log_path: "Path"            # where its drivers' stderr goes
+
+    def driver(self, role: str, **kwargs) -> "DriverProcess":
+        """A started-on-demand driver process for `role` (docs/driver-protocol.md)."""
 
     def producer(self, bootstrap: str, config: dict, *, block_s: float) -> Producer: ...
 

@@ -8,10 +8,15 @@ adapter gives it the Java client's shape instead: it serves callbacks and retrie
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from typing import Callable
 
 from harness.clients.base import FAIL, INFO, OK, Outcome, Record, Rejected
+from harness.clients.driver import DriverClient
+from harness.clients.install import ROOT, Environment
+from harness.clients.needs import translate
 
 LOG = logging.getLogger("kch.client")   # librdkafka's log lines go to logging, not stderr
 
@@ -107,23 +112,24 @@ class ConfluentConsumer:
         self._c.close()
 
 
-class ConfluentClient:
-    name = "confluent-kafka"
+class ConfluentClient(DriverClient):
+    """confluent-kafka at the version installed with kch: producers and consumers run in this
+    process; group members run as driver processes (:mod:`harness.drivers.confluent`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, manifest) -> None:
         import confluent_kafka
 
         version = confluent_kafka.version()
-        self.version = version[0] if isinstance(version, tuple) else str(version)
+        super().__init__(manifest, version[0] if isinstance(version, tuple) else str(version))
+        self.name = manifest.name
         self.library = f"librdkafka {confluent_kafka.libversion()[0]}"
 
+    def environment(self) -> Environment:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        return Environment([part.format(python=sys.executable) for part in self.manifest.command], env)
+
     def producer(self, bootstrap: str, config: dict, *, block_s: float) -> ConfluentProducer:
-        return ConfluentProducer(bootstrap, config, block_s)
+        return ConfluentProducer(bootstrap, translate(config, self.dialect, producer=True), block_s)
 
     def consumer(self, bootstrap: str, config: dict, *, group: str) -> ConfluentConsumer:
-        return ConfluentConsumer(bootstrap, config, group)
-
-    def send_bound(self, config: dict, block_s: float) -> float:
-        # librdkafka fails a message once message.timeout.ms (delivery.timeout.ms) has passed
-        timeout_ms = config.get("message.timeout.ms", config.get("delivery.timeout.ms", 300000))
-        return block_s + float(timeout_ms) / 1000
+        return ConfluentConsumer(bootstrap, translate(config, self.dialect), group)

@@ -1,64 +1,52 @@
 """Group members as processes, seen from the runner: start, crash, stall, pause, close.
 
-Each member's stdout (JSON lines, see :mod:`harness.group.member`) streams into the History
-as events of process ``member-N``, with the member's own monotonic times. The runner records
+Each member is a driver process of the spec's client (docs/driver-protocol.md, role
+``member``); its events stream into the History as events of process ``member-N``, with the
+member's own monotonic times. The runner records
 what it does to a member (``crash``, ``pause``/``unpause``) itself, at the moment it does it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sys
-import threading
-from pathlib import Path
 
-from harness.history import Event, History
+from harness.clients.protocol import MemberTranslator
+from harness.history import History
 from harness.procs import ProcessGroup
 
 
 class MemberProcess:
-    def __init__(self, n: int, cfg: dict, history: History, procs: ProcessGroup, log_dir: Path) -> None:
+    def __init__(self, n: int, cfg: dict, history: History, procs: ProcessGroup, client) -> None:
         self.process = f"member-{n}"
-        self.cfg, self.history, self.procs = cfg, history, procs
-        self.log = log_dir / f"{self.process}.log"
-        self.proc = None
-        self._reader: threading.Thread | None = None
+        self.cfg, self.history, self.procs, self.client = cfg, history, procs, client
+        self.driver = None
 
     def start(self) -> "MemberProcess":
-        cmd = [sys.executable, "-m", "harness.group.member", json.dumps(self.cfg)]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
-                                                                        os.environ.get("PYTHONPATH")]))}
-        self.proc = self.procs.spawn(cmd, log_path=self.log, env=env, label=self.process, pipes=True)
-        self._reader = threading.Thread(target=self._read, name=f"{self.process}-events", daemon=True)
-        self._reader.start()
+        translate = MemberTranslator(self.process, topic=self.cfg["topic"],
+                                     protocol=self.cfg.get("protocol", "classic-eager"))
+
+        def on_event(ev: dict, mono: float, wall: float) -> None:
+            event = translate(ev, mono, wall)
+            if event is not None:
+                self.history.append(event)
+
+        self.driver = self.client.driver("member", on_event=on_event, procs=self.procs,
+                                         label=f"{self.process}-{self.cfg['topic']}")
+        self.driver.start(role="member", **self.cfg)
         return self
 
-    def _read(self) -> None:
-        for raw in self.proc.stdout:
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                continue
-            self.history.append(Event(process=self.process, type=data["type"], phase=data["phase"],
-                                      mono=data["mono"], wall=data["wall"], topic=data.get("topic"),
-                                      detail=data.get("detail", {})))
+    @property
+    def proc(self):
+        return self.driver.proc
 
     @property
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def _send(self, command: dict) -> None:
-        try:
-            self.proc.stdin.write((json.dumps(command) + "\n").encode())
-            self.proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass
+        return self.driver is not None and self.driver.alive
 
     def stall(self, seconds: float) -> None:
         """Stop polling for `seconds` (beyond max.poll.interval.ms the member leaves)."""
-        self._send({"op": "stall", "seconds": seconds})
+        self.driver.send({"op": "stall", "ms": int(seconds * 1000)})
 
     def crash(self) -> None:
         """SIGKILL: no leave, no close; the group notices after its session timeout."""
@@ -91,7 +79,7 @@ class MemberProcess:
         if not self.alive:
             return
         os.kill(self.proc.pid, signal.SIGCONT)
-        self._send({"op": "close"})
+        self.driver.send({"op": "shutdown"})
         try:
             self.proc.wait(timeout=timeout)
         except Exception:
@@ -100,5 +88,4 @@ class MemberProcess:
         self._drain_reader()
 
     def _drain_reader(self) -> None:
-        if self._reader is not None:
-            self._reader.join(5)
+        self.driver._reader.join(5)

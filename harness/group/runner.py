@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 from harness.clients import Client
+from harness.clients.needs import translate
 from harness.errors import ClusterError
 from harness.faults import Nemesis
 from harness.group.members import MemberProcess
@@ -29,14 +29,14 @@ SETTLE_S = 60.0
 class Membership:
     """The members of one example's group, and the actions the plan applies to them."""
 
-    def __init__(self, spec: Spec, topic: str, bootstrap: str, history: History, log_dir: Path) -> None:
+    def __init__(self, spec: Spec, topic: str, bootstrap: str, history: History, client: Client) -> None:
         g = spec.group
         self.cfg = {"bootstrap": bootstrap, "topic": topic, "group": f"kch-group-{topic}",
                     "mode": g.mode, "process_ms": g.process_ms, "protocol": g.protocol,
-                    "config": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000,
-                               **_config(g.config)}}
+                    "config": translate({"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000,
+                                         **g.config}, client.dialect)}
         self.static = g.static
-        self.history, self.log_dir = history, log_dir
+        self.history, self.client = history, client
         self.procs = ProcessGroup(f"members-{topic}")
         self.members: list[MemberProcess] = []
 
@@ -46,7 +46,7 @@ class Membership:
         cfg = self.cfg
         if self.static:
             cfg = {**cfg, "config": {**cfg["config"], "group.instance.id": f"kch-static-{n}"}}
-        member = MemberProcess(n, cfg, self.history, self.procs, self.log_dir).start()
+        member = MemberProcess(n, cfg, self.history, self.procs, self.client).start()
         if n < len(self.members):
             self.members[n] = member
         else:
@@ -107,14 +107,14 @@ def _stable(bootstrap: str, group: str) -> list[str] | None:
 
 
 def run_group_example(spec: Spec, plan: Plan, *, cluster, client: Client, topic: str,
-                      history: History | None = None, log_dir: Path) -> tuple[History, list[str]]:
+                      history: History | None = None) -> tuple[History, list[str]]:
     history = history if history is not None else History()
     notes: list[str] = []
     t = spec.topic
     create_topic(cluster, spec, topic)
     nemesis = Nemesis(cluster, history)
     timeline = Timeline(nemesis, plan.faults, topic)
-    group = Membership(spec, topic, cluster.bootstrap, history, log_dir)
+    group = Membership(spec, topic, cluster.bootstrap, history, client)
     producers = [ProducerRole(n, plan, client, _bootstrap(cluster, spec.producer.bootstrap),
                               _config(spec.producer.config), topic, t.partitions, history,
                               block_s=spec.producer.max_block) for n in range(plan.producers)]

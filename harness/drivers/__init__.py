@@ -1,0 +1,1 @@
+"""Drivers: one program per client library, speaking docs/driver-protocol.md."""
