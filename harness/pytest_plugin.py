@@ -34,6 +34,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kch-seed", type=int, default=None, help="hypothesis seed of spec items (default random)")
     group.addoption("--kch-client", default="confluent-kafka",
                     help="client(s) of spec items, comma-separated (NAME, NAME@VERSION): one item per client and spec")
+    group.addoption("--kch-drivers", default="",
+                    help="clients whose drivers tests/test_drivers.py checks (default: every built-in client)")
     group.addoption("--kch-report-dir", type=Path, default=Path("reports"), help="where spec items report")
 
 

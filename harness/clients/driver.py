@@ -53,7 +53,7 @@ class DriverProcess:
                 self.events.append(ev)
             mono = ev.get("mono", mono)
             if ev["name"] in ("startup_complete", "startup_failed", "flushed", "end_offsets",
-                              "shutdown_complete", "partitions_assigned"):
+                              "shutdown_complete", "partitions_assigned", "error"):
                 self._replies.put(ev)
             if self.on_event is not None:
                 self.on_event(ev, mono, wall)
@@ -83,6 +83,8 @@ class DriverProcess:
                 continue
             if ev["name"] in names or ev["name"] in ("exited", "startup_failed"):
                 return ev
+            if ev["name"] == "error" and ev.get("op") in (None, command.get("op")):
+                raise ClusterError(f"{self.label}: {command.get('op')} failed: {ev.get('message')}")
 
     def start(self, **start: object) -> dict:
         ev = self.request({"op": "start", **start}, "startup_complete", START_TIMEOUT_S)

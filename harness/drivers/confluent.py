@@ -9,11 +9,11 @@ librdkafka's names. Imports nothing of kch but :mod:`harness.drivers.kit`.
 from __future__ import annotations
 
 import logging
-import queue
+import re
 import sys
 import time
 
-from harness.drivers.kit import Driver, batch_events, offsets_list
+from harness.drivers.kit import Driver, Unsupported, batch_events, offsets_list
 
 # Errors after which the record was certainly not appended (see harness.clients.confluent).
 DEFINITE = {"_QUEUE_FULL", "_MSG_SIZE_TOO_LARGE", "MSG_SIZE_TOO_LARGE", "_UNKNOWN_PARTITION",
@@ -30,6 +30,18 @@ class Confluent(Driver):
 
         return f"{confluent_kafka.version()[0]} (librdkafka {confluent_kafka.libversion()[0]})"
 
+    def make(self, cls, conf: dict):
+        """A librdkafka client; an unknown property is reported as unsupported."""
+        from confluent_kafka import KafkaException
+
+        try:
+            return cls(conf)
+        except KafkaException as exc:
+            found = re.search(r'No such configuration property: "([^"]+)"', str(exc))
+            if found:
+                raise Unsupported([found.group(1)], str(exc)) from None
+            raise
+
     def base(self) -> dict:
         return {"bootstrap.servers": self.start_cmd["bootstrap"], "logger": logging.getLogger("kch.driver"),
                 **self.start_cmd.get("config", {})}
@@ -38,7 +50,7 @@ class Confluent(Driver):
     def run_producer(self) -> None:
         from confluent_kafka import KafkaException, Producer
 
-        p = Producer(self.base())
+        p = self.make(Producer, self.base())
         self.started()
         outstanding: set[int] = set()
         block_s = self.start_cmd.get("max_block_ms", 60000) / 1000
@@ -91,8 +103,9 @@ class Confluent(Driver):
     def consumer(self, **extra):
         from confluent_kafka import Consumer
 
-        return Consumer({"group.id": self.start_cmd.get("group", "kch-driver"), "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False, "enable.partition.eof": False, **self.base(), **extra})
+        return self.make(Consumer, {"group.id": self.start_cmd.get("group", "kch-driver"),
+                                    "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                                    "enable.partition.eof": False, **self.base(), **extra})
 
     def run_consumer(self) -> None:
         from confluent_kafka import OFFSET_BEGINNING, TopicPartition

@@ -52,6 +52,7 @@ class Driver:
         self.commands: "queue.Queue[dict]" = queue.Queue()
         self.start_cmd: dict = {}
         self.emit = emit
+        self._started = False
 
     def version(self) -> str:
         raise NotImplementedError
@@ -77,6 +78,7 @@ class Driver:
                 idle()
 
     def started(self) -> None:
+        self._started = True
         emit("startup_complete", client=self.client, version=self.version())
 
     def send_error(self, cmd: dict, exception: str, message: str, definite: bool) -> None:
@@ -103,6 +105,9 @@ class Driver:
         except Unsupported as exc:
             emit("startup_failed", message=str(exc), unsupported=exc.keys)
             return 0
+        except Exception as exc:  # noqa: BLE001 - reported on the protocol, then exit 1
+            emit("error" if self._started else "startup_failed", message=f"{type(exc).__name__}: {exc}")
+            return 1
         emit("shutdown_complete")
         return 0
 

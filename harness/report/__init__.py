@@ -10,8 +10,8 @@ from pathlib import Path
 
 from harness.results import FAIL, PASS, RunResult
 
-from .common import (anomaly_summary, atomic_write, detail, duration, is_reproduction, one_line, ordered,
-                     replay_command, totals_line)
+from .common import (anomaly_summary, atomic_write, detail, duration, is_matrix, is_reproduction, label, one_line,
+                     ordered, replay_command, totals_line)
 from .html import render_html
 from .json_report import SCHEMA, load_run, render_json
 from .junit import render_junit
@@ -36,9 +36,10 @@ def render_console(run: RunResult) -> str:
     """A few plain lines for the terminal: the run, then one line per spec, worst first."""
     lines = [f"kch run {run.run_id}: {run.verdict.upper()} ({totals_line(run)}; "
              f"exit {run.exit_code()})"]
-    width = max((len(r.spec) for r in run.results), default=0)
+    names = {id(r): label(r, is_matrix(run)) for r in run.results}
+    width = max((len(n) for n in names.values()), default=0)
     for r in ordered(run.results):
-        line = (f"{r.verdict.upper():<8} {r.spec:<{width}}  {r.examples:>3} examples  "
+        line = (f"{r.verdict.upper():<8} {names[id(r)]:<{width}}  {r.examples:>3} examples  "
                 f"{duration(r.duration_s):>7}  {anomaly_summary(r.anomalies) or 'no anomalies'}")
         replay = replay_command(r)
         if r.verdict == FAIL and replay:

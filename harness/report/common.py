@@ -94,7 +94,37 @@ class Detail:
     reproduction: bool = False
 
 
-def detail(r: SpecResult) -> Detail:
+def is_matrix(run: RunResult) -> bool:
+    return len(run.clients) > 1
+
+
+def label(r: SpecResult, matrix: bool) -> str:
+    """A result's name: its spec id, with its client in a matrix run."""
+    return f"{r.spec} [{r.client}]" if matrix and r.client else r.spec
+
+
+@dataclass
+class Cell:
+    verdict: str
+    anomalies: str
+    counterexample: str | None
+    message: str
+
+
+def matrix(run: RunResult) -> tuple[list[str], list[tuple[str, list[Cell | None]]]]:
+    """The client x spec table: client names, and per spec (in run order) one cell per client."""
+    clients = [c["name"] for c in run.clients]
+    rows: dict[str, list[Cell | None]] = {}
+    for r in run.results:
+        cells = rows.setdefault(r.spec, [None] * len(clients))
+        if r.client in clients:
+            cells[clients.index(r.client)] = Cell(
+                r.verdict, anomaly_summary({a: n for a, n in r.anomalies.items() if n}),
+                r.counterexample, r.message if r.verdict == SKIPPED else "")
+    return clients, list(rows.items())
+
+
+def detail(r: SpecResult, matrix: bool = False) -> Detail:
     names = list(r.expect) + sorted((set(r.anomalies) | set(r.evidence)) - set(r.expect))
     undecided: dict[str, str] = {}
     for ex in r.example_results:
@@ -102,7 +132,7 @@ def detail(r: SpecResult) -> Detail:
             undecided.setdefault(name, why)
     kind = "Reproduction" if is_reproduction(r) else r.verdict.upper()
     return Detail(
-        heading=f"{kind}: {r.spec}",
+        heading=f"{kind}: {label(r, matrix)}",
         result=r,
         expect=[(n, r.expect.get(n, "not listed"), r.anomalies.get(n, 0)) for n in names],
         evidence=[(n, *evidence_lines(items)) for n, items in sorted(r.evidence.items()) if items],
@@ -115,7 +145,8 @@ def detail(r: SpecResult) -> Detail:
 
 def details(run: RunResult) -> list[Detail]:
     """Sections for every non-pass spec and every reproduction, worst first."""
-    return [detail(r) for r in ordered(run.results) if r.verdict != PASS or is_reproduction(r)]
+    return [detail(r, is_matrix(run)) for r in ordered(run.results)
+            if r.verdict != PASS or is_reproduction(r)]
 
 
 def totals_line(run: RunResult) -> str:

@@ -8,7 +8,7 @@ from string import Template
 
 from harness.results import VERDICTS, RunResult, SpecResult
 
-from .common import NONE, Detail, anomaly_summary, details, duration, more, ordered, totals_line
+from .common import NONE, Detail, anomaly_summary, details, duration, is_matrix, label, matrix, more, ordered, totals_line
 
 
 def template() -> Template:
@@ -29,17 +29,40 @@ def pre(lines: list[str]) -> str:
     return "<pre>" + e("\n".join(lines)) + "</pre>"
 
 
-def row(r: SpecResult) -> str:
+def row(r: SpecResult, in_matrix: bool = False) -> str:
     title = f" {e(r.title)}" if r.title else ""
-    return (f"<tr><td>{badge(r.verdict)}</td><td><code>{e(r.spec)}</code>{title}</td>"
+    note = r.message if r.verdict == "skipped" else (anomaly_summary(r.anomalies) or NONE)
+    return (f"<tr><td>{badge(r.verdict)}</td><td><code>{e(label(r, in_matrix))}</code>{title}</td>"
             f'<td class="num">{r.examples}</td><td class="num">{e(duration(r.duration_s))}</td>'
-            f"<td>{e(anomaly_summary(r.anomalies) or NONE)}</td></tr>")
+            f"<td>{e(note)}</td></tr>")
+
+
+def matrix_table(run: RunResult) -> str:
+    """Client x spec, as in summary.md; empty for a run with one client."""
+    if not is_matrix(run):
+        return ""
+    clients, rows = matrix(run)
+    out = ["<h2>Client × spec</h2><table><tr><th>Spec</th>" + "".join(f"<th>{e(c)}</th>" for c in clients) + "</tr>"]
+    for spec, cells in rows:
+        tds = []
+        for c in cells:
+            if c is None:
+                tds.append(f"<td>{NONE}</td>")
+                continue
+            bits = [badge(c.verdict)] + ([e(c.anomalies)] if c.anomalies else [])
+            if c.counterexample:
+                bits.append(f'<a href="{e(c.counterexample)}">counterexample</a>')
+            if c.message:
+                bits.append(f"<small>{e(c.message.split(': ', 1)[-1])}</small>")
+            tds.append("<td>" + "<br>".join(bits) + "</td>")
+        out.append(f"<tr><td><code>{e(spec)}</code></td>{''.join(tds)}</tr>")
+    return "\n".join(out + ["</table>"])
 
 
 def section(d: Detail) -> str:
     r = d.result
     kind = "Reproduction: " if d.reproduction else ""
-    out = [f"<section><h2>{badge(r.verdict)} {kind}<code>{e(r.spec)}</code></h2>"]
+    out = [f"<section><h2>{badge(r.verdict)} {kind}<code>{e(d.heading.split(': ', 1)[-1])}</code></h2>"]
     if r.title:
         out.append(f"<p><em>{e(r.title)}</em></p>")
     if r.message:
@@ -69,9 +92,10 @@ def render_html(run: RunResult) -> str:
     meta = [f"started {run.started_at}, finished {run.finished_at}",
             f"profile {run.profile}, seed {run.seed}, harness {run.harness_version}",
             "cluster: " + ", ".join(f"{k} {v}" for k, v in run.cluster.items()),
-            "client: " + ", ".join(f"{k} {v}" for k, v in run.client.items())]
+            *["client: " + ", ".join(f"{k} {v}" for k, v in c.items()) for c in run.clients]]
     return template().substitute(
         run_id=e(run.run_id), verdict=e(run.verdict), totals=e(totals_line(run)),
         exit_code=run.exit_code(), meta="\n".join(f"<li>{e(m)}</li>" for m in meta),
-        rows="\n".join(row(r) for r in ordered(run.results)),
+        rows="\n".join(row(r, is_matrix(run)) for r in ordered(run.results)),
+        matrix=matrix_table(run),
         sections="\n".join(section(d) for d in details(run)))

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from harness.results import ERROR, FAIL, SKIPPED, UNKNOWN, ExampleResult, RunResult, SpecResult
 
-from .common import anomaly_summary, detail, duration, more, one_line, totals_line
+from .common import anomaly_summary, detail, duration, is_matrix, label, more, one_line, totals_line
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -54,8 +54,8 @@ def example_line(e: ExampleResult) -> str:
     return "  ".join(parts)
 
 
-def _testcase(suite: ET.Element, r: SpecResult) -> None:
-    case = ET.SubElement(suite, "testcase", classname=classname(r.spec), name=_text(r.spec),
+def _testcase(suite: ET.Element, r: SpecResult, in_matrix: bool) -> None:
+    case = ET.SubElement(suite, "testcase", classname=classname(r.spec), name=_text(label(r, in_matrix)),
                          time=_secs(r.duration_s))
     message = one_line(r.message, 300)
     if r.verdict == FAIL:
@@ -91,9 +91,10 @@ def render_junit(run: RunResult) -> str:
                        ("seed", run.seed), ("profile", run.profile),
                        ("harness_version", run.harness_version),
                        ("cluster", ", ".join(f"{k}={v}" for k, v in sorted(run.cluster.items()))),
-                       ("client", ", ".join(f"{k}={v}" for k, v in sorted(run.client.items())))):
+                       ("client", "; ".join(", ".join(f"{k}={v}" for k, v in sorted(c.items()))
+                                            for c in run.clients))):
         ET.SubElement(props, "property", name=key, value=_text(value))
     for r in run.results:
-        _testcase(suite, r)
+        _testcase(suite, r, is_matrix(run))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -6,7 +6,8 @@ import re
 
 from harness.results import RunResult, SpecResult
 
-from .common import NONE, Detail, anomaly_summary, details, duration, more, one_line, ordered, totals_line
+from .common import (NONE, Detail, anomaly_summary, details, duration, is_matrix, label, matrix, more, one_line,
+                     ordered, totals_line)
 
 _SPECIAL = re.compile(r"([\\`*<>&\[\]|])")
 
@@ -28,10 +29,32 @@ def fence(lang: str, lines: list[str]) -> list[str]:
     return [ticks + lang, *lines, ticks]
 
 
-def row(r: SpecResult) -> str:
+def row(r: SpecResult, in_matrix: bool = False) -> str:
     title = f" {cell(r.title)}" if r.title else ""
-    return (f"| {r.verdict} | `{r.spec}`{title} | {r.examples} | {duration(r.duration_s)} "
-            f"| {cell(anomaly_summary(r.anomalies))} |")
+    note = cell(r.message) if r.verdict == "skipped" else cell(anomaly_summary(r.anomalies))
+    return (f"| {r.verdict} | `{label(r, in_matrix)}`{title} | {r.examples} | {duration(r.duration_s)} "
+            f"| {note} |")
+
+
+def matrix_table(run: RunResult) -> list[str]:
+    """Client x spec: each cell a verdict, the anomalies found and a link to the counterexample."""
+    clients, rows = matrix(run)
+    out = ["## Client × spec", "", "| Spec | " + " | ".join(cell(c) for c in clients) + " |",
+           "|---|" + "---|" * len(clients)]
+    for spec, cells in rows:
+        shown = []
+        for c in cells:
+            if c is None:
+                shown.append(NONE)
+                continue
+            parts = [f"**{c.verdict}**"] + ([text(c.anomalies)] if c.anomalies else [])
+            if c.counterexample:
+                parts.append(f"[counterexample]({c.counterexample})")
+            if c.message:
+                parts.append(text(c.message.split(": ", 1)[-1]))
+            shown.append("<br>".join(parts))
+        out.append(f"| `{spec}` | " + " | ".join(shown) + " |")
+    return out + [""]
 
 
 def section(d: Detail) -> list[str]:
@@ -68,10 +91,11 @@ def render_markdown(run: RunResult) -> str:
            f"- started {text(run.started_at)}, finished {text(run.finished_at)}",
            f"- profile {text(run.profile)}, seed {run.seed}, harness {text(run.harness_version)}",
            f"- cluster: {cell(', '.join(f'{k} {v}' for k, v in run.cluster.items()))}",
-           f"- client: {cell(', '.join(f'{k} {v}' for k, v in run.client.items()))}", "",
-           "| Verdict | Spec | Examples | Duration | Anomalies found |",
-           "|---|---|---:|---:|---|"]
-    out += [row(r) for r in ordered(run.results)] + [""]
+           *[f"- client: {cell(', '.join(f'{k} {v}' for k, v in c.items()))}" for c in run.clients], ""]
+    if is_matrix(run):
+        out += matrix_table(run)
+    out += ["| Verdict | Spec | Examples | Duration | Anomalies found |", "|---|---|---:|---:|---|"]
+    out += [row(r, is_matrix(run)) for r in ordered(run.results)] + [""]
     for d in details(run):
         out += section(d)
     return "\n".join(out).rstrip() + "\n"
