@@ -13,7 +13,7 @@ from harness.spec.model import Spec
 
 # The same setting under its librdkafka and its Java name.
 _SAME = [("message.timeout.ms", "delivery.timeout.ms"), ("socket.timeout.ms", "request.timeout.ms"),
-         ("queue.buffering.max.ms", "linger.ms")]
+         ("queue.buffering.max.ms", "linger.ms"), ("fetch.wait.max.ms", "fetch.max.wait.ms")]
 _TO_JAVA = dict(_SAME)
 _TO_LIBRDKAFKA = {j: r for r, j in _SAME}
 # Settings one dialect has no equivalent for: tuning-only ones are dropped, the rest unsupported.

@@ -1,7 +1,8 @@
 """Run one example: a Plan against a cluster, everything recorded into one History.
 
 Order: create a fresh topic; apply the faults planned at 0 s (so that clients start into
-them); start consumers, producers and the rest of the fault timeline together; when every
+them); create the clients (a driver process may take a second or two); then start consumers,
+producers and the rest of the fault timeline together; when every
 send was issued and the timeline is done, heal everything; collect every send's outcome;
 let consumers catch up; then the final drain reads every partition from its beginning.
 """
@@ -62,13 +63,14 @@ def run_example(spec: Spec, plan: Plan, *, cluster, client: Client, topic: str,
     producers: list[ProducerRole] = []
     consumers: list[ConsumerRole] = []
     try:
-        timeline.start()
+        timeline.start(hold=True)
         timeline.ready.wait(60)
         consumers = [ConsumerRole(n, client, _bootstrap(cluster, spec.consumer.bootstrap), cconf, topic,
                                   t.partitions, history) for n in range(plan.consumers)]
         producers = [ProducerRole(n, plan, client, _bootstrap(cluster, spec.producer.bootstrap), pconf,
                                   topic, t.partitions, history, block_s=spec.producer.max_block)
                      for n in range(plan.producers)]
+        timeline.go()
         for role in (*consumers, *producers):
             role.start()
         budget = plan.horizon() * 3 + spec.producer.max_block * plan.messages + 60

@@ -64,10 +64,19 @@ class Timeline:
         self.errors: list[str] = []
         self.began = 0.0
         self.ready = threading.Event()   # set once every fault planned at 0 s is in force
+        self._go = threading.Event()
 
-    def start(self) -> None:
+    def start(self, *, hold: bool = False) -> None:
+        """Start applying faults. With `hold`, only those planned at 0 s are applied until
+        :meth:`go`, and the rest of the schedule counts from then (so that clients that take
+        a while to start, such as a JVM, meet the faults when the plan says)."""
         self.began = time.monotonic()
+        if not hold:
+            self._go.set()
         self._thread.start()
+
+    def go(self) -> None:
+        self._go.set()
 
     def _run(self) -> None:
         pending = list(self.actions)
@@ -76,6 +85,11 @@ class Timeline:
             now = time.monotonic() - self.began
             if not pending or pending[0][0] > 0:
                 self.ready.set()
+                if not self._go.is_set():
+                    while not self._go.wait(0.05) and not self._stop.is_set():
+                        pass
+                    self.began = time.monotonic() - now     # the clock resumes where it was held
+                    continue
             if pending and pending[0][0] <= now:
                 _, _, planned = pending.pop(0)
                 try:
