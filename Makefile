@@ -14,11 +14,11 @@ run: $(STAMP)
 	$(VENV)/bin/kch run ci
 
 test: $(STAMP)
-	$(VENV)/bin/kch provision
+	$(VENV)/bin/kch provision --clients all
 	$(VENV)/bin/pytest
 
 provision: $(STAMP)
-	$(VENV)/bin/kch provision
+	$(VENV)/bin/kch provision --clients all
 
 clean:
 	rm -rf $(VENV) build *.egg-info

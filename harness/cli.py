@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
 
     prov = sub.add_parser("provision", help="fetch Kafka jars and build toxiproxy (cached)")
     prov.add_argument("--kafka-version", default=None)
+    prov.add_argument("--clients", default="", help="also install these clients' drivers, comma-separated "
+                      "(NAME, NAME@VERSION), or 'all' for every built-in client")
+
+    cls = sub.add_parser("clients", help="list the built-in clients: version, language, capabilities")
+    cls.add_argument("--json", action="store_true")
 
     cl = sub.add_parser("cluster", help="a local cluster kept up between commands")
     clsub = cl.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -86,6 +91,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _clients(args: argparse.Namespace) -> int:
+    import json
+
+    from harness.clients import builtin_names, load_manifest
+
+    manifests = [load_manifest(n)[0] for n in builtin_names()]
+    if args.json:
+        print(json.dumps([m.model_dump() for m in manifests], indent=2))
+        return 0
+    for m in manifests:
+        print(f"{m.name:<16} {m.version:<9} {m.language:<7} {m.library}")
+        print(f"{'':<16} {' '.join(m.capabilities)}")
+    return 0
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from harness.provision import DEFAULT_KAFKA_VERSION
 
@@ -96,7 +116,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         dist = kafka_dist(version)
         print(f"kafka {dist.version}: {dist.libs}")
         print(f"toxiproxy: {toxiproxy_bin()}")
+        if args.clients:
+            from harness.clients import builtin_names, client_refs, get_client
+
+            for ref in builtin_names() if args.clients == "all" else client_refs(args.clients):
+                client = get_client(ref)
+                client.environment()
+                print(f"client {client.name} {client.version}: {' '.join(client.environment().command)[:100]}")
         return 0
+    if args.command == "clients":
+        return _clients(args)
     if args.command == "cluster":
         return _cluster(args, version)
     if args.command == "specs":

@@ -151,7 +151,7 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
     spec = loaded.spec
     began = time.monotonic()
     runs: list[tuple[ExampleResult, Judgement, History]] = []
-    why = missing(spec, ctx.client.capabilities, ctx.client.dialect)
+    why = missing(spec, ctx.client.capabilities, ctx.client.dialect, ctx.client.manifest.notes)
     if why is not None:
         return skipped(loaded, ctx.client, why)
 

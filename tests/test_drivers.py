@@ -133,3 +133,31 @@ def test_an_unmappable_setting_is_refused_as_unsupported(client, kch_cluster):
     with pytest.raises(Unsupported, match="no.such.setting"):
         driver.start(role="producer", bootstrap=kch_cluster.bootstrap, max_block_ms=1000,
                      config={"acks": "all", "no.such.setting": "1"})
+
+
+def test_apache_verifiable_clients_speak_the_protocol(kch_cluster, kch_topic):
+    """Apache's own VerifiableProducer and VerifiableConsumer (kafka-tools), unmodified: their
+    output is read by the same parser and keeps the same rules, so existing verifiable
+    clients plug in."""
+    import subprocess
+
+    from harness.clients.protocol import parse
+    from harness.provision import kafka_dist
+
+    topic = kch_topic(partitions=3)
+    dist = kafka_dist()
+
+    def tool(name: str, *args: str) -> list[dict]:
+        out = subprocess.run([dist.java, "-Xmx256m", f"-Dlog4j2.configurationFile={dist.log4j2_config}",
+                              "-cp", dist.classpath, f"org.apache.kafka.tools.{name}",
+                              "--topic", topic, "--bootstrap-server", kch_cluster.bootstrap, *args],
+                             capture_output=True, text=True, timeout=120)
+        return [parse(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+    produced = tool("VerifiableProducer", "--max-messages", "200", "--acks", "-1")
+    assert check_stream(produced, role="producer") == []
+    assert sum(e["name"] == "producer_send_success" for e in produced) == 200
+    consumed = tool("VerifiableConsumer", "--group-id", f"g-{topic}", "--max-messages", "200", "--verbose")
+    assert check_stream(consumed, role="member") == []
+    assert sum(e["name"] == "record_data" for e in consumed) == 200
+    assert any(e["name"] == "offsets_committed" for e in consumed)

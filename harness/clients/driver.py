@@ -134,7 +134,7 @@ class DriverProducer:
         else:
             return
         with self._plock:
-            done = self._pending.pop(ev["id"], None)
+            done = self._pending.pop(ev.get("id"), None)
         if done is not None:
             done(outcome)
 

@@ -61,9 +61,12 @@ def needs(spec: Spec) -> list[tuple[str, str]]:
     return out
 
 
-def missing(spec: Spec, capabilities: set[str], dialect: str) -> str | None:
-    """Why a client with `capabilities` and config `dialect` cannot run `spec`, or None."""
-    lacking = [f"{cap} ({why})" for cap, why in needs(spec) if cap not in capabilities]
+def missing(spec: Spec, capabilities: set[str], dialect: str, notes: dict[str, str] | None = None) -> str | None:
+    """Why a client with `capabilities` and config `dialect` cannot run `spec`, or None.
+    `notes` say why a client lacks a capability (from its manifest)."""
+    notes = notes or {}
+    lacking = [f"{cap} ({why}{'; ' + notes[cap] if cap in notes else ''})"
+               for cap, why in needs(spec) if cap not in capabilities]
     if lacking:
         return "client lacks " + "; ".join(lacking)
     sections = [("producer.config", spec.producer.config, True), ("consumer.config", spec.consumer.config, False)]

@@ -19,8 +19,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "startup_complete": (),
     "startup_failed": ("message",),
     "shutdown_complete": (),
-    "producer_send_success": ("id", "topic", "partition", "offset", "value"),
-    "producer_send_error": ("id", "topic", "value", "exception"),
+    "producer_send_success": ("topic", "partition", "offset", "value"),     # + id (extension)
+    "producer_send_error": ("topic", "value", "exception"),                 # + id (extension)
     "flushed": ("outstanding",),
     "partitions_assigned": ("partitions",),
     "partitions_revoked": ("partitions",),
@@ -32,6 +32,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "stalled": (),
     "resumed": (),
     "error": ("message",),
+    "tool_data": (),                 # VerifiableProducer's closing statistics
+    "shutdown_requested": (),        # VerifiableConsumer, when it stops itself
 }
 
 
@@ -135,8 +137,9 @@ def check_stream(events: list[dict], *, role: str, sent: dict[int, dict] | None 
     first = events[0]["name"]
     if first not in ("startup_complete", "startup_failed"):
         out.append(f"rule 1: first event is {first}, not startup_complete")
+    last = max((i for i, ev in enumerate(events) if ev["name"] != "tool_data"), default=0)
     for i, ev in enumerate(events):
-        if ev["name"] == "shutdown_complete" and i != len(events) - 1:
+        if ev["name"] == "shutdown_complete" and i != last:
             out.append(f"rule 1: shutdown_complete at {i} is not the last event")
     if role == "producer":
         out += _check_sends(events, sent or {})
@@ -153,6 +156,10 @@ def _check_sends(events: list[dict], sent: dict[int, dict]) -> list[str]:
     for ev in events:
         if ev["name"] not in ("producer_send_success", "producer_send_error"):
             continue
+        if "id" not in ev:
+            if sent:
+                out.append("rule 2: an outcome without the id of its send")
+            continue
         i = ev["id"]
         outcomes[i] = outcomes.get(i, 0) + 1
         cmd = sent.get(i)
@@ -162,7 +169,7 @@ def _check_sends(events: list[dict], sent: dict[int, dict]) -> list[str]:
         if ev["topic"] != cmd["topic"] or ev["value"] != cmd["value"]:
             out.append(f"rule 2: outcome for id {i} names another topic or value")
         if ev["name"] == "producer_send_success":
-            if not isinstance(ev["offset"], int) or ev["offset"] < 0 or not isinstance(ev["partition"], int):
+            if not isinstance(ev["offset"], int) or ev["offset"] < -1 or not isinstance(ev["partition"], int):
                 out.append(f"rule 2: success for id {i} without a partition and offset")
                 continue
             if cmd.get("partition") is not None and ev["partition"] != cmd["partition"]:
@@ -223,6 +230,8 @@ def _check_reads(events: list[dict], role: str) -> list[str]:
 def _check_commits(events: list[dict]) -> list[str]:
     out: list[str] = []
     open_ = 0
+    if not any(ev["name"] == "offsets_commit_started" for ev in events):
+        return out                   # a verifiable client: it does not announce commits
     for ev in events:
         if ev["name"] == "offsets_commit_started":
             open_ += 1
@@ -231,6 +240,6 @@ def _check_commits(events: list[dict]) -> list[str]:
                 out.append("rule 7: offsets_committed without offsets_commit_started")
             else:
                 open_ -= 1
-    if open_ and events[-1]["name"] == "shutdown_complete":
+    if open_ and any(ev["name"] == "shutdown_complete" for ev in events):
         out.append(f"rule 7: {open_} commit(s) started and never completed")
     return out

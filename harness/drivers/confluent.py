@@ -13,7 +13,8 @@ import re
 import sys
 import time
 
-from harness.drivers.kit import Driver, Unsupported, batch_events, offsets_list
+from harness.drivers.common import Unsupported, emit_batch, offsets_list
+from harness.drivers.kit import Driver, Rec
 
 # Errors after which the record was certainly not appended (see harness.clients.confluent).
 DEFINITE = {"_QUEUE_FULL", "_MSG_SIZE_TOO_LARGE", "MSG_SIZE_TOO_LARGE", "_UNKNOWN_PARTITION",
@@ -137,9 +138,7 @@ class Confluent(Driver):
                 self.unknown(cmd)
 
     def batch(self, msgs) -> None:
-        batch_events(self.emit, [(m.topic(), m.partition(), m.offset(),
-                                  m.key().decode() if m.key() is not None else None, m.value().decode())
-                                 for m in msgs])
+        emit_batch([Rec(m.topic(), m.partition(), m.offset(), m.key(), m.value()) for m in msgs])
 
     # -- member ------------------------------------------------------------------------------
     def run_member(self) -> None:
@@ -154,7 +153,7 @@ class Confluent(Driver):
             extra["partition.assignment.strategy"] = "cooperative-sticky"
         if mode in ("auto-commit", "commit-async"):
             def committed(err, partitions) -> None:
-                offs = [(p.topic, p.partition, p.offset) for p in partitions if p.offset >= 0]
+                offs = {(p.topic, p.partition): p.offset for p in partitions if p.offset >= 0}
                 if offs:
                     self.emit("offsets_committed", offsets=offsets_list(offs), success=err is None,
                               error=str(err) if err else None, auto=mode == "auto-commit",
@@ -190,7 +189,7 @@ class Confluent(Driver):
             last: dict[tuple, int] = {}
             for m in msgs:
                 last[(m.topic(), m.partition())] = m.offset() + 1
-            offs = offsets_list([(t, p, o) for (t, p), o in last.items()])
+            offs = offsets_list(last)
             self.emit("offsets_commit_started", offsets=offs, **({"async": True} if mode == "commit-async" else {}))
             try:
                 c.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in last.items()],

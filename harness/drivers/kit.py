@@ -1,48 +1,26 @@
-"""What every Python driver shares: events out, commands in, the start handshake, stalls.
-
-Standard library only: a driver runs in a virtualenv holding nothing but its client library.
-A driver subclasses :class:`Driver`, names its ``client`` and ``version()``, and implements
-``run_producer``, ``run_consumer`` and ``run_member`` (each returns on ``shutdown``).
+"""A driver's main loop as a class, on :mod:`harness.drivers.common`: the start handshake,
+commands queued from stdin, stalls. A driver subclasses :class:`Driver`, names its ``client``
+and ``version()``, and implements ``run_producer``, ``run_consumer`` and ``run_member`` (each
+returns on ``shutdown``). Standard library only.
 """
 
 from __future__ import annotations
 
-import json
 import queue
-import sys
-import threading
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
-_OUT = threading.Lock()
-
-
-def emit(name: str, **fields) -> None:
-    """Write one event line (with ``timestamp`` and ``mono``) and flush."""
-    line = json.dumps({"name": name, "timestamp": int(time.time() * 1000), "mono": time.monotonic(),
-                       **{k: v for k, v in fields.items() if v is not None}}, separators=(",", ":"))
-    with _OUT:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+from harness.drivers.common import Unsupported, claim_stdout, emit, start_reader
 
 
-def offsets_list(offsets) -> list[dict]:
-    """``(topic, partition, offset)`` triples as the protocol's offset objects."""
-    return [{"topic": t, "partition": p, "offset": o} for t, p, o in offsets]
+class Rec(NamedTuple):
+    """A record as :func:`harness.drivers.common.emit_batch` reads it."""
 
-
-def batch_events(out: Callable[..., None], records) -> None:
-    """One batch of ``(topic, partition, offset, key, value)``: a ``record_data`` per record,
-    then its ``records_consumed`` summary."""
-    if not records:
-        return
-    summary: dict[tuple, list[int]] = {}
-    for topic, partition, offset, key, value in records:
-        out("record_data", topic=topic, partition=partition, offset=offset, key=key, value=value)
-        summary.setdefault((topic, partition), []).append(offset)
-    out("records_consumed", count=len(records), partitions=[
-        {"topic": t, "partition": p, "count": len(o), "minOffset": min(o), "maxOffset": max(o)}
-        for (t, p), o in summary.items()])
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
 
 
 class Driver:
@@ -56,16 +34,6 @@ class Driver:
 
     def version(self) -> str:
         raise NotImplementedError
-
-    def _read_stdin(self) -> None:
-        for line in sys.stdin:
-            line = line.strip()
-            if line:
-                try:
-                    self.commands.put(json.loads(line))
-                except ValueError:
-                    emit("error", message=f"not JSON: {line[:100]}")
-        self.commands.put({"op": "shutdown"})        # kch went away: shut down
 
     def next_command(self, idle: Callable[[], None] | None, wait: float = 0.05) -> dict | None:
         """The next command; while none is there, run `idle` (or wait up to `wait` seconds)."""
@@ -94,7 +62,8 @@ class Driver:
         emit("resumed")
 
     def main(self) -> int:
-        threading.Thread(target=self._read_stdin, daemon=True).start()
+        claim_stdout()
+        start_reader(self.commands.put)
         self.start_cmd = self.commands.get()
         role = self.start_cmd.get("role")
         if self.start_cmd.get("op") != "start" or role not in ("producer", "consumer", "member"):
@@ -111,10 +80,3 @@ class Driver:
         emit("shutdown_complete")
         return 0
 
-
-class Unsupported(Exception):
-    """Raised before ``started()`` when the start command asks for what the client cannot do."""
-
-    def __init__(self, keys: list[str], message: str) -> None:
-        super().__init__(message)
-        self.keys = keys

@@ -1,0 +1,286 @@
+"""Plumbing shared by the pure-Python drivers (kafka-python, aiokafka): events out, commands in,
+and the translation of Java client properties into a library's keyword arguments.
+
+Standard library only: a driver runs in a virtualenv that holds nothing but its client library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+# -- events -------------------------------------------------------------------------------------
+# The driver's stdout belongs to the protocol alone: the real stdout is kept on a private handle
+# and fd 1 / sys.stdout are pointed at stderr, so a stray print (or a library writing to fd 1)
+# lands in the log instead of corrupting the event stream.
+_OUT_LOCK = threading.Lock()
+_out = None
+_broken = False
+
+
+def claim_stdout() -> None:
+    """Take stdout for events only (call once, first thing in ``main``)."""
+    global _out
+    if _out is not None:
+        return
+    sys.stdout.flush()
+    _out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+
+def emit(name: str, **fields: Any) -> None:
+    """Write one event line (``name``, ``timestamp``, ``mono``, then the fields that are not
+    None, except ``key``, which is written as null) and flush it, under a lock: callbacks of
+    client threads emit too."""
+    global _broken
+    event = {"name": name, "timestamp": int(time.time() * 1000), "mono": time.monotonic()}
+    event.update((k, v) for k, v in fields.items() if v is not None or k == "key")
+    line = json.dumps(event, separators=(",", ":")) + "\n"
+    with _OUT_LOCK:
+        if _broken:
+            return
+        out = _out if _out is not None else sys.stdout
+        try:
+            out.write(line)
+            out.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            _broken = True          # kch went away; stdin closing shuts us down
+
+
+def tps(partitions) -> list[dict]:
+    """TopicPartitions (anything with .topic and .partition) as protocol partition objects."""
+    return [{"topic": tp.topic, "partition": tp.partition}
+            for tp in sorted(partitions, key=lambda tp: (tp.topic, tp.partition))]
+
+
+def offsets_list(offsets: dict) -> list[dict]:
+    """``{(topic, partition): offset}`` as the protocol's offset objects."""
+    return [{"topic": t, "partition": p, "offset": o} for (t, p), o in sorted(offsets.items())]
+
+
+def text(data) -> str | None:
+    """A record's key or value bytes as text (None stays None)."""
+    if data is None:
+        return None
+    return bytes(data).decode("utf-8", errors="replace")
+
+
+def emit_batch(records) -> None:
+    """One polled batch: a ``record_data`` per record (anything with topic, partition, offset,
+    key, value), then the batch's ``records_consumed``."""
+    if not records:
+        return
+    summary: dict[tuple, list[int]] = {}
+    for r in records:
+        emit("record_data", topic=r.topic, partition=r.partition, offset=r.offset,
+             key=text(r.key), value=text(r.value))
+        summary.setdefault((r.topic, r.partition), []).append(r.offset)
+    emit("records_consumed", count=len(records), partitions=[
+        {"topic": t, "partition": p, "count": len(o), "minOffset": min(o), "maxOffset": max(o)}
+        for (t, p), o in summary.items()])
+
+
+def error_name(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def error_text(exc: BaseException) -> str:
+    name, text_ = type(exc).__name__, str(exc)
+    if not text_ or text_ == name:
+        return name
+    return text_ if text_.startswith(name) else f"{name}: {text_}"
+
+
+# Produce errors after which the record was certainly not appended (the broker refused it, or
+# it was too large). Both libraries name their errors after kafka-python's. A timeout, a broken
+# connection or anything unknown leaves the outcome open (definite: false).
+PRODUCE_DEFINITE = {
+    "MessageSizeTooLargeError", "RecordListTooLargeError", "NotEnoughReplicasError",
+    "InvalidRecordError", "CorruptRecordError", "CorruptRecordException",
+    "TopicAuthorizationFailedError", "ClusterAuthorizationFailedError",
+    "UnknownTopicOrPartitionError", "InvalidRequiredAcksError",
+}
+
+# Commit errors after which the commit certainly did not apply: the coordinator refused it
+# (generation, membership, authorization, size) or the client never sent it.
+COMMIT_DEFINITE = {
+    "CommitFailedError", "RebalanceInProgressError", "UnknownMemberIdError",
+    "IllegalGenerationError", "FencedInstanceIdError", "GroupAuthorizationFailedError",
+    "TopicAuthorizationFailedError", "OffsetMetadataTooLargeError", "InvalidCommitOffsetSizeError",
+    "IllegalStateError", "CoordinatorNotAvailableError", "NotCoordinatorError",
+    "GroupCoordinatorNotAvailableError", "NotCoordinatorForGroupError",
+    "CoordinatorLoadInProgressError", "GroupLoadInProgressError",
+}
+
+
+# -- commands -----------------------------------------------------------------------------------
+def read_commands(stream=None):
+    """Commands from ``stream`` (stdin), one JSON object a line. A line that is not a JSON
+    object is answered with an ``error`` event and skipped. When the stream closes, yields
+    ``{"op": "shutdown", "eof": True}`` and ends."""
+    stream = sys.stdin if stream is None else stream
+    try:
+        for line in stream:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                cmd = json.loads(line)
+            except ValueError:
+                cmd = None
+            if not isinstance(cmd, dict):
+                emit("error", message=f"not a JSON object: {line[:120]}")
+                continue
+            yield cmd
+    except (OSError, ValueError) as exc:
+        print(f"stdin: {exc}", file=sys.stderr)
+    yield {"op": "shutdown", "eof": True}
+
+
+def start_reader(deliver: Callable[[dict], None], commands=None) -> threading.Thread:
+    """Go on reading ``commands`` (default: a new :func:`read_commands` on stdin) in a daemon
+    thread, handing each to ``deliver`` (called from that thread), the final shutdown too."""
+    commands = read_commands() if commands is None else commands
+
+    def run() -> None:
+        for cmd in commands:
+            deliver(cmd)
+
+    thread = threading.Thread(target=run, name="kch-stdin", daemon=True)
+    thread.start()
+    return thread
+
+
+# -- configuration ------------------------------------------------------------------------------
+class Unsupported(Exception):
+    """A start command asks for something the client cannot do; ``keys`` go to
+    ``startup_failed`` as ``unsupported``."""
+
+    def __init__(self, keys: list[str], message: str | None = None) -> None:
+        super().__init__(message or "unsupported: " + ", ".join(keys))
+        self.keys = keys
+
+
+class BadValue(Exception):
+    """A config value that cannot be converted."""
+
+
+def to_int(value) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise BadValue(f"not an integer: {value!r}") from None
+
+
+def to_bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    v = str(value).strip().lower()
+    if v in ("true", "1", "yes"):
+        return True
+    if v in ("false", "0", "no"):
+        return False
+    raise BadValue(f"not a boolean: {value!r}")
+
+
+def to_str(value) -> str:
+    return str(value)
+
+
+def to_acks(value):
+    """``all``/``-1`` → ``'all'``; ``0``/``1`` → int."""
+    v = str(value).strip().lower()
+    if v in ("all", "-1"):
+        return "all"
+    if v in ("0", "1"):
+        return int(v)
+    raise BadValue(f"acks must be all, -1, 0 or 1: {value!r}")
+
+
+def to_compression(value):
+    v = str(value).strip().lower()
+    return None if v == "none" else v
+
+
+DRIVER = object()      # a table entry handled by the driver itself, not by a library kwarg
+
+# Java assignor class names (and librdkafka/short names) → the short names drivers map.
+ASSIGNOR_NAMES = {
+    "range": "range", "org.apache.kafka.clients.consumer.rangeassignor": "range",
+    "roundrobin": "roundrobin", "round-robin": "roundrobin",
+    "org.apache.kafka.clients.consumer.roundrobinassignor": "roundrobin",
+    "sticky": "sticky", "org.apache.kafka.clients.consumer.stickyassignor": "sticky",
+    "cooperative-sticky": "cooperative-sticky",
+    "org.apache.kafka.clients.consumer.cooperativestickyassignor": "cooperative-sticky",
+}
+
+
+def assignor_names(value) -> list[str]:
+    """``partition.assignment.strategy`` (a comma-separated list of short or Java class names)
+    as short names; an unknown name is unsupported."""
+    names = []
+    for item in str(value).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name = ASSIGNOR_NAMES.get(item.lower())
+        if name is None:
+            raise Unsupported([f"partition.assignment.strategy={item}"])
+        names.append(name)
+    if not names:
+        raise BadValue("partition.assignment.strategy is empty")
+    return names
+
+
+def map_config(config: dict, table: dict, available) -> tuple[dict, dict]:
+    """Java properties → (library kwargs, driver settings).
+
+    ``table`` maps a Java key to ``(kwarg, convert)``; ``kwarg`` is DRIVER for keys the driver
+    implements itself (they land in the second dict under the Java key). A kwarg the installed
+    library version does not accept (not in ``available``), a key missing from the table, or a
+    converter raising :class:`Unsupported` makes the key unsupported; all of them are collected
+    into one :class:`Unsupported`. A value that cannot be converted raises :class:`BadValue`."""
+    kwargs: dict = {}
+    driver: dict = {}
+    unsupported: list[str] = []
+    for key, value in (config or {}).items():
+        entry = table.get(key)
+        if entry is None or (entry[0] is not DRIVER and entry[0] not in available):
+            unsupported.append(key)
+            continue
+        kwarg, convert = entry
+        try:
+            converted = convert(value)
+        except Unsupported as exc:
+            unsupported.extend(exc.keys)
+            continue
+        except BadValue as exc:
+            raise BadValue(f"{key}: {exc}") from None
+        if kwarg is DRIVER:
+            driver[key] = converted
+        else:
+            kwargs[kwarg] = converted
+    if unsupported:
+        raise Unsupported(unsupported)
+    return kwargs, driver
+
+
+def check_group_protocol(value) -> str:
+    """``group.protocol``: ``classic`` is what these clients speak; ``consumer`` (KIP-848) is not."""
+    v = str(value).strip().lower()
+    if v == "classic":
+        return v
+    raise Unsupported([f"group.protocol={v}"])
+
+
+def setup_logging(name: str) -> None:
+    import logging
+
+    level = os.environ.get("KCH_DRIVER_LOG", "INFO").upper()
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.INFO),
+                        format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
