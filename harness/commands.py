@@ -38,6 +38,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--cluster {cluster}: not available yet; this version runs on local clusters only")
     refs = client_refs(args.client) if args.client else (model.clients if model else ["confluent-kafka"])
     clients = [get_client(ref) for ref in refs]
+    for c in clients:                 # install now: a version that is not served is exit 2 before any work
+        c.environment()
     profile = args.profile or (model.profile if model else "ci")
     seed = args.seed if args.seed is not None else (model.seed if model and model.seed is not None
                                                     else random.randrange(1, 2**31))

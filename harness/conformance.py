@@ -158,7 +158,7 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
     def run(plan: Plan, phase: str) -> tuple[ExampleResult, Judgement, History]:
         got = run_plan(loaded, plan, ctx, index=len(runs), phase=phase)
         runs.append(got)
-        ctx.on_example(loaded.id, got[0])
+        ctx.on_example(f"{loaded.id} [{ctx.client.name}]", got[0])
         return got
 
     try:

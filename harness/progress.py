@@ -31,7 +31,8 @@ class Progress:
             print(line, file=self.stream, flush=True)
 
     def spec(self, result: SpecResult) -> None:
-        line = f"{result.verdict.upper():7} {result.spec} ({result.examples} examples, {result.duration_s:.0f}s)"
+        client = f" [{result.client}]" if result.client else ""
+        line = f"{result.verdict.upper():7} {result.spec}{client} ({result.examples} examples, {result.duration_s:.0f}s)"
         if self._bar is not None:
             self._bar.advance(self._task)
             self._bar.console.print(line, highlight=False, markup=False)

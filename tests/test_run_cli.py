@@ -31,6 +31,8 @@ def _one_line_exit_2(res, *needles):
     (["run", "no/such/spec.yaml"], ["no such spec"]),
     (["run", "specs", "--profile", "fast"], ["--profile", "fast"]),
     (["run", "specs", "--client", "nope"], ["--client", "nope"]),
+    (["run", "specs", "--client", "confluent-kafka,java,nope"], ["--client", "nope"]),
+    (["run", "specs", "--client", "java@9.9.9"], ["--client java@9.9.9", "9.9.9"]),
     (["run", "specs", "--cluster", "docker"], ["--cluster docker"]),
     (["replay", "pyproject.toml"], ["pyproject.toml:1", "not JSON"]),
     (["replay", "suites/ci.yaml", "--times", "0"], ["--times"]),

@@ -102,7 +102,10 @@ def _go(home: Path, source: Path, module: str | None, version: str, default: str
 def _java(home: Path, version: str, source: str | None) -> dict[str, str]:
     from harness.provision import kafka_dist
 
-    dist = kafka_dist(version)
+    try:
+        dist = kafka_dist(version)
+    except UsageError as exc:
+        raise UsageError(f"--client java@{version}: the Java client's version is a Kafka release: {exc}") from None
     values = {"classpath": dist.classpath, "java": dist.java, "log4j": str(dist.log4j2_config)}
     if source is None:
         return values
