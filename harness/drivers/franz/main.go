@@ -5,9 +5,9 @@
 // plays one role: producer, consumer (partitions assigned by kch, no group) or member (a
 // consumer-group member).
 //
-// Config arrives in Java client property names; see the tables in config.go for how each key
-// is mapped to a kgo option. A key with no franz-go equivalent is answered with
-// startup_failed + unsupported.
+// Config arrives in Java client property names; see the tables in config.go (every role),
+// config_producer.go and config_consumer.go for how each key is mapped to a kgo option. A
+// key with no franz-go equivalent is answered with startup_failed + unsupported.
 package main
 
 import (
