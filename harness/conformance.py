@@ -148,7 +148,8 @@ def history_start(history: History) -> float:
 
 def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
     """Explore one spec with the context's profile and seed; save its counterexample."""
-    spec = loaded.spec
+    spec, differs = loaded.spec.for_client(ctx.client.name)
+    loaded = LoadedSpec(loaded.id, loaded.path, spec)
     began = time.monotonic()
     runs: list[tuple[ExampleResult, Judgement, History]] = []
     why = missing(spec, ctx.client.capabilities, ctx.client.dialect, ctx.client.manifest.notes)
@@ -168,6 +169,8 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
         return skipped(loaded, ctx.client, f"the driver refused: {exc}")
     result = summarise(loaded, [(ex, j) for ex, j, _ in runs], began)
     result.client = ctx.client.name
+    if differs:
+        result.message = f"{result.message} [for {ctx.client.name}: {differs}]"
     examples = result.example_results
     reason = result.message
     errors = [e.message for e in examples if e.verdict == ERROR]
@@ -257,10 +260,11 @@ def run_specs(specs: list[LoadedSpec], *, clients: list[Client], kafka_version: 
 
     The report files are written by the caller (:func:`harness.report.write_report`)."""
     for loaded in specs:
-        try:
-            check_expect(loaded.spec.expect)
-        except KchError as exc:
-            raise type(exc)(f"{loaded.path}: expect: {exc}") from None
+        for c in clients:
+            try:
+                check_expect(loaded.spec.for_client(c.name)[0].expect)
+            except KchError as exc:
+                raise type(exc)(f"{loaded.path}: expect: {exc}") from None
     run_id = new_run_id(label)
     out_dir = report_dir / run_id
     started = now()
@@ -303,6 +307,7 @@ def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
         spec = spec_of(data["spec_data"])
     except ValueError as exc:  # pydantic's ValidationError, as one line
         raise _bad(path, exc) from None
+    spec, _ = spec.for_client(client.name)
     plan = Plan.from_dict(data["plan"])
     check_expect(spec.expect)
     loaded = LoadedSpec(data["spec"], Path(data.get("spec_path", path)), spec)

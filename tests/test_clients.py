@@ -164,3 +164,15 @@ def test_member_events_become_history_events():
                    error="UNKNOWN_MEMBER_ID", definite=True), 20.0, 1.0)
     assert failed.phase == "info" and failed.detail["offsets"] == {"t/0": 9}
     json.dumps(failed.detail)
+
+
+def test_a_spec_may_expect_otherwise_of_one_client_and_says_why():
+    s = spec(expect={"lost-on-rebalance": "required", "split-ownership": "forbidden"},
+             clients={"java": {"expect": {"lost-on-rebalance": "forbidden"}, "why": "commits at the next poll"}})
+    same, why = s.for_client("confluent-kafka")
+    assert same.expect == s.expect and why is None
+    java, why = s.for_client("java@4.0.0")
+    assert java.expect == {"lost-on-rebalance": "forbidden", "split-ownership": "forbidden"}
+    assert why == "commits at the next poll"
+    with pytest.raises(ValueError):
+        spec(clients={"java": {"expect": {}, "why": "x"}})

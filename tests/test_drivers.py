@@ -135,7 +135,7 @@ def test_an_unmappable_setting_is_refused_as_unsupported(client, kch_cluster):
                      config={"acks": "all", "no.such.setting": "1"})
 
 
-def test_apache_verifiable_clients_speak_the_protocol(kch_cluster, kch_topic):
+def test_apache_verifiable_clients_speak_the_protocol(kch_cluster, kch_topic, tmp_path):
     """Apache's own VerifiableProducer and VerifiableConsumer (kafka-tools), unmodified: their
     output is read by the same parser and keeps the same rules, so existing verifiable
     clients plug in."""
@@ -149,6 +149,7 @@ def test_apache_verifiable_clients_speak_the_protocol(kch_cluster, kch_topic):
 
     def tool(name: str, *args: str) -> list[dict]:
         out = subprocess.run([dist.java, "-Xmx256m", f"-Dlog4j2.configurationFile={dist.log4j2_config}",
+                              f"-Dkch.log.file={tmp_path / (name + '.log')}",
                               "-cp", dist.classpath, f"org.apache.kafka.tools.{name}",
                               "--topic", topic, "--bootstrap-server", kch_cluster.bootstrap, *args],
                              capture_output=True, text=True, timeout=120)
@@ -161,3 +162,20 @@ def test_apache_verifiable_clients_speak_the_protocol(kch_cluster, kch_topic):
     assert check_stream(consumed, role="member") == []
     assert sum(e["name"] == "record_data" for e in consumed) == 200
     assert any(e["name"] == "offsets_committed" for e in consumed)
+
+
+def test_a_pinned_version_runs_in_an_environment_of_its_own(kch_cluster):
+    """``NAME@VERSION`` installs that release beside the default one; its driver reports it."""
+    old, new = get_client("kafka-python@2.2.21"), get_client("kafka-python")
+    try:
+        seen = {}
+        for c in (old, new):
+            driver = c.driver("producer")
+            seen[c.name] = driver.start(role="producer", bootstrap=kch_cluster.bootstrap, max_block_ms=1000,
+                                        config={"acks": "all"})["version"]
+            driver.close()
+        assert old.environment().command[0] != new.environment().command[0]
+        assert seen == {"kafka-python@2.2.21": "2.2.21", "kafka-python": new.version}
+    finally:
+        old.close()
+        new.close()

@@ -109,9 +109,10 @@ def _java(home: Path, version: str, source: str | None) -> dict[str, str]:
     values = {"classpath": dist.classpath, "java": dist.java, "log4j": str(dist.log4j2_config)}
     if source is None:
         return values
-    src = DRIVERS / source
+    src = DRIVERS / source                 # a .java file, or a directory of them
+    files = sorted(src.glob("*.java")) if src.is_dir() else [src]
     classes = home / "classes"
-    want = _stamp([src, version])
+    want = _stamp([*files, version])
     stamp = home / "installed"
     if not (stamp.exists() and stamp.read_text() == want):
         javac = shutil.which("javac")
@@ -119,8 +120,8 @@ def _java(home: Path, version: str, source: str | None) -> dict[str, str]:
             raise ToolMissing("javac not found: install a JDK (e.g. apt-get install -y openjdk-17-jdk-headless)")
         shutil.rmtree(classes, ignore_errors=True)
         classes.mkdir(parents=True)
-        with progress(f"compiling {src.name} against kafka-clients {version}"):
-            _run([javac, "-nowarn", "-cp", dist.classpath, "-d", str(classes), str(src)], what="javac")
+        with progress(f"compiling the {src.name} driver against kafka-clients {version}"):
+            _run([javac, "-nowarn", "-cp", dist.classpath, "-d", str(classes), *map(str, files)], what="javac")
         stamp.write_text(want)
     values["classpath"] = f"{classes}{os.pathsep}{dist.classpath}"
     return values

@@ -192,6 +192,13 @@ class FaultMenu(_Strict):
         return v if isinstance(v, IntRange) else IntRange.parse(v)
 
 
+class ClientExpect(_Strict):
+    """A client whose design makes a promise differ: its own expectations, and why."""
+
+    expect: dict[Anomaly, Expectation] = Field(min_length=1)  # type: ignore[valid-type]
+    why: str = Field(min_length=3)
+
+
 class Spec(_Strict):
     """A semantic promise, the world it is tested in, and what must (not) be observed."""
 
@@ -206,6 +213,15 @@ class Spec(_Strict):
     faults: FaultMenu | None = None
     timeline: list[TimedFault] | None = None
     expect: dict[Anomaly, Expectation] = Field(min_length=1)  # type: ignore[valid-type]
+    clients: dict[str, ClientExpect] = {}     # client name -> expectations replacing some of expect
+
+    def for_client(self, name: str) -> tuple["Spec", str | None]:
+        """This spec as it applies to client `name` (``NAME`` or ``NAME@VERSION``), and why
+        it differs (None if it does not)."""
+        own = self.clients.get(name.partition("@")[0])
+        if own is None:
+            return self, None
+        return self.model_copy(update={"expect": {**self.expect, **own.expect}}), own.why
 
     @model_validator(mode="after")
     def _coherent(self) -> "Spec":
