@@ -64,7 +64,8 @@ def replay_command(args: argparse.Namespace) -> int:
 
     if args.times < 1:
         raise UsageError(f"--times {args.times}: must be at least 1")
-    client = get_client(args.client or "confluent-kafka")
+    client = get_client(args.client or _recorded_client(args.counterexample))
+    client.environment()
     progress = Progress(1)
     try:
         run = replay(args.counterexample, client=client, kafka_version=args.kafka_version,
@@ -72,3 +73,13 @@ def replay_command(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     return _finish(run, args.report_dir)
+
+
+def _recorded_client(path: Path) -> str:
+    """The client a counterexample was found with (NAME or NAME@VERSION), else the default."""
+    import json
+
+    try:
+        return json.loads(path.read_text()).get("versions", {}).get("client") or "confluent-kafka"
+    except (OSError, ValueError, AttributeError):
+        return "confluent-kafka"        # replay() itself reports an unreadable file

@@ -56,6 +56,8 @@ def test_translation_renames_per_dialect_and_makes_defaults_explicit():
     assert rdk == {"message.timeout.ms": "5000", "socket.timeout.ms": "900"}
     with pytest.raises(NoEquivalent, match="queue.buffering.max.messages"):
         translate({"queue.buffering.max.messages": 20}, "java")
+    assert translate({"buffer.memory": 32768}, "librdkafka") == {"queue.buffering.max.kbytes": "32"}
+    assert translate({"queue.buffering.max.kbytes": 32}, "java") == {"buffer.memory": "32768"}
 
 
 def test_needs_follow_the_spec():

@@ -18,9 +18,11 @@ _TO_JAVA = dict(_SAME)
 _TO_LIBRDKAFKA = {j: r for r, j in _SAME}
 # Settings one dialect has no equivalent for: tuning-only ones are dropped, the rest unsupported.
 _DROP = {"java": {"batch.num.messages"}, "librdkafka": set()}
-_NONE = {"java": {"queue.buffering.max.messages": "Java bounds its buffer in bytes (buffer.memory), not messages",
-                  "queue.buffering.max.kbytes": "use buffer.memory"},
-         "librdkafka": {"buffer.memory": "use queue.buffering.max.kbytes"}}
+_NONE = {"java": {"queue.buffering.max.messages": "Java bounds its buffer in bytes (buffer.memory), not messages"},
+         "librdkafka": {}}
+# Settings whose unit differs: the name in the target dialect and the factor to it.
+_SCALED = {"java": {"queue.buffering.max.kbytes": ("buffer.memory", 1024)},
+           "librdkafka": {"buffer.memory": ("queue.buffering.max.kbytes", 1 / 1024)}}
 PRODUCER_DEFAULTS = {"acks": "all", "enable.idempotence": "false"}
 
 
@@ -39,6 +41,10 @@ def translate(config: dict, dialect: str, *, producer: bool = False) -> dict:
             continue
         if key in _NONE[dialect]:
             raise NoEquivalent(f"{key} has no {dialect} equivalent ({_NONE[dialect][key]})")
+        if key in _SCALED[dialect]:
+            name, factor = _SCALED[dialect][key]
+            out[name] = str(max(1, round(float(value) * factor)))
+            continue
         out[rename.get(key, key)] = str(value).lower() if isinstance(value, bool) else str(value)
     return out
 
