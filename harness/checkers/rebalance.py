@@ -8,6 +8,10 @@ group is still forming; after the last the runner closes the members on purpose 
 single observation, counted to the end).
 Specs forbid it (static members bouncing within the session timeout; a stable group with no
 membership change: no rebalance storm) or require it (a dynamic member's bounce).
+
+A member that crashed and took as long as the session timeout to start again (a JVM on a
+loaded machine can) has been removed by then, so the rebalance that follows proves nothing:
+if one was seen, the result is unknown, naming the member and how long it was away.
 """
 
 from __future__ import annotations
@@ -50,7 +54,32 @@ def rebalance(history: History) -> CheckResult:
             evidence.append(_item(ev, stable_at))
     if members and stable_at is None:
         return CheckResult.unknown(REBALANCE, "the group was never observed stable")
+    if evidence and (late := _late_return(history)):
+        return CheckResult.unknown(REBALANCE, late)
     return CheckResult.judge(REBALANCE, evidence)
+
+
+MARGIN_S = 0.5      # a restarted member still has to send its JoinGroup after it started
+
+
+def _late_return(history: History) -> str | None:
+    """Why a crashed member's return came too late for its session, or None."""
+    session = next((e.detail.get("session_timeout_s") for e in history if e.type == "group"
+                    and e.process == "runner" and e.detail.get("session_timeout_s")), None)
+    if session is None:
+        return None
+    crashed: dict[str, float] = {}
+    for ev in history:
+        if ev.type != "member" or not ev.process.startswith("member-"):
+            continue
+        if ev.phase == "crash":
+            crashed[ev.process] = ev.mono
+        elif ev.phase == "start" and ev.process in crashed:
+            away = ev.mono - crashed.pop(ev.process)
+            if away + MARGIN_S >= session:
+                return (f"{ev.process} started again {away:.1f} s after its crash, not within the "
+                        f"session timeout ({session:g} s): its rebalance is expected")
+    return None
 
 
 def _item(ev, stable_at: float) -> dict:
