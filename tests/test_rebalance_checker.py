@@ -63,11 +63,11 @@ def test_members_never_seen_stable_cannot_be_judged_and_no_members_is_ok():
     assert check_all(History(), ["rebalance"])["rebalance"].status == "ok"
 
 
-def _bounce(away: float) -> History:
+def _bounce(away: float, static: bool = True) -> History:
     """A static bounce whose member is back `away` seconds after its crash; a rebalance follows."""
     h = H()
     h.ev("member-0", "member", "start").ev("member-0", "assigned", partitions=[["t", 0]])
-    h.ev("runner", "group", stable=True, partitions=[["t", 0]], session_timeout_s=6.0)
+    h.ev("runner", "group", stable=True, partitions=[["t", 0]], session_timeout_s=6.0, static=static)
     events = h.events + [Event("member-0", "member", "crash", mono=10.0, wall=0.0),
                          Event("member-0", "member", "start", mono=10.0 + away, wall=0.0),
                          Event("member-0", "revoked", "ok", mono=11.0 + away, wall=0.0, detail={"partitions": [["t", 0]]}),
@@ -80,3 +80,5 @@ def test_a_member_back_after_its_session_expired_makes_a_rebalance_unknown():
     assert late.status == "unknown" and "5.9 s after its crash" in late.reason
     quick = check_all(_bounce(1.0), ["rebalance"])["rebalance"]
     assert quick.status == "found" and quick.evidence
+    dynamic = check_all(_bounce(5.9, static=False), ["rebalance"])["rebalance"]
+    assert dynamic.status == "found"

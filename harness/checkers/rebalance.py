@@ -9,8 +9,8 @@ single observation, counted to the end).
 Specs forbid it (static members bouncing within the session timeout; a stable group with no
 membership change: no rebalance storm) or require it (a dynamic member's bounce).
 
-A member that crashed and took as long as the session timeout to start again (a JVM on a
-loaded machine can) has been removed by then, so the rebalance that follows proves nothing:
+A static member that crashed and took as long as the session timeout to start again (a JVM
+on a loaded machine can) has been removed by then, so the rebalance that follows proves nothing:
 if one was seen, the result is unknown, naming the member and how long it was away.
 """
 
@@ -64,10 +64,11 @@ MARGIN_S = 0.5      # a restarted member still has to send its JoinGroup after i
 
 def _late_return(history: History) -> str | None:
     """Why a crashed member's return came too late for its session, or None."""
-    session = next((e.detail.get("session_timeout_s") for e in history if e.type == "group"
-                    and e.process == "runner" and e.detail.get("session_timeout_s")), None)
-    if session is None:
-        return None
+    stable = next((e for e in history if e.type == "group" and e.process == "runner"
+                   and e.detail.get("session_timeout_s")), None)
+    if stable is None or not stable.detail.get("static"):
+        return None              # a dynamic member's bounce rebalances however quick it is
+    session = stable.detail["session_timeout_s"]
     crashed: dict[str, float] = {}
     for ev in history:
         if ev.type != "member" or not ev.process.startswith("member-"):

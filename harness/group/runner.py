@@ -189,6 +189,7 @@ def _observe_stable(group: Membership, history: History, topic: str, partitions:
     history.record("runner", "group", "ok", detail={
         "stable": True, "partitions": [[topic, p] for p in range(partitions)],
         "members": [m.process for m in group.alive()], "client_ids": members,
+        "static": group.static,
         "session_timeout_s": int(group.cfg["config"].get("session.timeout.ms", 6000)) / 1000})
     return True
 
