@@ -41,8 +41,8 @@ import threading
 import time
 
 from harness.drivers.common import (
-    COMMIT_DEFINITE, DRIVER, PRODUCE_DEFINITE, BadValue, Unsupported, assignor_names,
-    check_group_protocol, claim_stdout, emit, emit_batch, error_name, error_text, map_config,
+    COMMIT_DEFINITE, CONSUMER_KEYS, DRIVER, MODES, PROTOCOLS, PRODUCE_DEFINITE, BadValue, Unsupported,
+    claim_stdout, role_failed, role_runner, emit, emit_batch, error_name, error_text, map_config,
     offsets_list, setup_logging, start_reader, to_acks, to_bool, to_compression, to_int, to_str,
     tps,
 )
@@ -98,33 +98,7 @@ PRODUCER_KEYS = {
     "max.in.flight.requests.per.connection": (DRIVER, in_flight_check),
 }
 
-CONSUMER_KEYS = {
-    "session.timeout.ms": ("session_timeout_ms", to_int),
-    "heartbeat.interval.ms": ("heartbeat_interval_ms", to_int),
-    "max.poll.interval.ms": ("max_poll_interval_ms", to_int),
-    "auto.commit.interval.ms": ("auto_commit_interval_ms", to_int),
-    "enable.auto.commit": ("enable_auto_commit", to_bool),
-    "group.instance.id": ("group_instance_id", to_str),
-    "partition.assignment.strategy": (DRIVER, assignor_names),
-    "group.protocol": (DRIVER, check_group_protocol),
-    "default.api.timeout.ms": (DRIVER, to_int),
-    "auto.offset.reset": ("auto_offset_reset", to_str),
-    "isolation.level": ("isolation_level", to_str),
-    "fetch.max.wait.ms": ("fetch_max_wait_ms", to_int),
-    "fetch.min.bytes": ("fetch_min_bytes", to_int),
-    "fetch.max.bytes": ("fetch_max_bytes", to_int),
-    "max.partition.fetch.bytes": ("max_partition_fetch_bytes", to_int),
-    "max.poll.records": ("max_poll_records", to_int),
-    "request.timeout.ms": ("request_timeout_ms", to_int),
-    "retry.backoff.ms": ("retry_backoff_ms", to_int),
-    "check.crcs": ("check_crcs", to_bool),
-    "client.id": ("client_id", to_str),
-    "metadata.max.age.ms": ("metadata_max_age_ms", to_int),
-    "connections.max.idle.ms": ("connections_max_idle_ms", to_int),
-}
 
-MODES = ("commit-after-process", "commit-async", "auto-commit")
-PROTOCOLS = ("classic-eager", "classic-cooperative", "consumer")
 
 
 def kwargs_of(cls) -> set[str]:
@@ -232,30 +206,14 @@ class Driver:
             if start.get("op") == "shutdown":
                 return 0
             emit("error", op=start.get("op"), message="the first command must be start")
-        role = start.get("role")
-        runner = {"producer": self.run_producer, "consumer": self.run_consumer,
-                  "member": self.run_member}.get(role)
+        runner = role_runner(start, {"producer": self.run_producer, "consumer": self.run_consumer,
+                                     "member": self.run_member})
         if runner is None:
-            emit("startup_failed", message=f"unknown role {role!r}")
             return 0
         try:
             await runner(start)
-        except Unsupported as exc:
-            if self.started:
-                raise
-            emit("startup_failed", message=str(exc), unsupported=exc.keys)
-            return 0
-        except BadValue as exc:
-            emit("startup_failed", message=str(exc))
-            return 0
-        except Exception as exc:
-            if self.started:
-                LOG.exception("driver failed")
-                emit("error", message=error_text(exc))
-                return 1
-            LOG.exception("startup failed")
-            emit("startup_failed", message=error_text(exc))
-            return 0
+        except Exception as exc:  # noqa: BLE001 - reported on the protocol
+            return role_failed(exc, self.started)
         emit("shutdown_complete")
         return 0
 

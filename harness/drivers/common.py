@@ -278,6 +278,66 @@ def check_group_protocol(value) -> str:
     raise Unsupported([f"group.protocol={v}"])
 
 
+# Java property -> (kwarg | DRIVER, converter) for consumers and members: the keys both
+# kafka-python and aiokafka (which took its consumer API from kafka-python) accept.
+CONSUMER_KEYS = {
+    "session.timeout.ms": ("session_timeout_ms", to_int),
+    "heartbeat.interval.ms": ("heartbeat_interval_ms", to_int),
+    "max.poll.interval.ms": ("max_poll_interval_ms", to_int),
+    "auto.commit.interval.ms": ("auto_commit_interval_ms", to_int),
+    "enable.auto.commit": ("enable_auto_commit", to_bool),
+    "group.instance.id": ("group_instance_id", to_str),
+    "partition.assignment.strategy": (DRIVER, assignor_names),
+    "group.protocol": (DRIVER, check_group_protocol),
+    "default.api.timeout.ms": (DRIVER, to_int),      # bounds commitSync and end_offsets
+    "auto.offset.reset": ("auto_offset_reset", to_str),
+    "isolation.level": ("isolation_level", to_str),
+    "fetch.max.wait.ms": ("fetch_max_wait_ms", to_int),
+    "fetch.min.bytes": ("fetch_min_bytes", to_int),
+    "fetch.max.bytes": ("fetch_max_bytes", to_int),
+    "max.partition.fetch.bytes": ("max_partition_fetch_bytes", to_int),
+    "max.poll.records": ("max_poll_records", to_int),
+    "request.timeout.ms": ("request_timeout_ms", to_int),
+    "retry.backoff.ms": ("retry_backoff_ms", to_int),
+    "check.crcs": ("check_crcs", to_bool),
+    "client.id": ("client_id", to_str),
+    "metadata.max.age.ms": ("metadata_max_age_ms", to_int),
+    "connections.max.idle.ms": ("connections_max_idle_ms", to_int),
+}
+
+MODES = ("commit-after-process", "commit-async", "auto-commit")
+PROTOCOLS = ("classic-eager", "classic-cooperative", "consumer")
+
+
+# -- a role's start and end ---------------------------------------------------------------------
+def role_runner(start: dict, runners: dict):
+    """The runner of the start command's role, or None after answering ``startup_failed``."""
+    runner = runners.get(start.get("role"))
+    if runner is None:
+        emit("startup_failed", message=f"unknown role {start.get('role')!r}")
+    return runner
+
+
+def role_failed(exc: BaseException, started: bool) -> int:
+    """Report the exception that ended a role and return the exit code: before
+    ``startup_complete`` it is ``startup_failed`` (with ``unsupported`` when that is why) and
+    exit 0; after it, an ``error`` and exit 1."""
+    import logging
+
+    if started:
+        logging.getLogger("kch.driver").error("driver failed", exc_info=exc)
+        emit("error", message=error_text(exc))
+        return 1
+    if isinstance(exc, Unsupported):
+        emit("startup_failed", message=str(exc), unsupported=exc.keys)
+    elif isinstance(exc, BadValue):
+        emit("startup_failed", message=str(exc))
+    else:
+        logging.getLogger("kch.driver").error("startup failed", exc_info=exc)
+        emit("startup_failed", message=error_text(exc))
+    return 0
+
+
 def setup_logging(name: str) -> None:
     import logging
 

@@ -10,7 +10,7 @@ import queue
 import time
 from typing import Callable, NamedTuple
 
-from harness.drivers.common import Unsupported, claim_stdout, emit, start_reader
+from harness.drivers.common import claim_stdout, emit, role_failed, role_runner, start_reader
 
 
 class Rec(NamedTuple):
@@ -65,18 +65,16 @@ class Driver:
         claim_stdout()
         start_reader(self.commands.put)
         self.start_cmd = self.commands.get()
-        role = self.start_cmd.get("role")
-        if self.start_cmd.get("op") != "start" or role not in ("producer", "consumer", "member"):
-            emit("startup_failed", message=f"the first command must be start with a role, got {self.start_cmd}")
+        if self.start_cmd.get("op") != "start":
+            emit("startup_failed", message=f"the first command must be start, got {self.start_cmd}")
+            return 0
+        runner = role_runner(self.start_cmd, {"producer": self.run_producer, "consumer": self.run_consumer,
+                                              "member": self.run_member})
+        if runner is None:
             return 0
         try:
-            getattr(self, f"run_{role}")()
-        except Unsupported as exc:
-            emit("startup_failed", message=str(exc), unsupported=exc.keys)
-            return 0
-        except Exception as exc:  # noqa: BLE001 - reported on the protocol, then exit 1
-            emit("error" if self._started else "startup_failed", message=f"{type(exc).__name__}: {exc}")
-            return 1
+            runner()
+        except Exception as exc:  # noqa: BLE001 - reported on the protocol
+            return role_failed(exc, self._started)
         emit("shutdown_complete")
         return 0
-
