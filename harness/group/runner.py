@@ -91,8 +91,9 @@ def _unpause(member: MemberProcess) -> None:
         member.unpause()
 
 
-def _stable(bootstrap: str, group: str) -> list[str] | None:
-    """The group's members if the coordinator says it is stable now, else None."""
+def _stable(bootstrap: str, group: str) -> tuple[list[str], set[tuple]] | None:
+    """If the coordinator says the group is stable now: its members' client ids and every
+    partition it has assigned to them; else None."""
     from confluent_kafka import ConsumerGroupState, KafkaException
     from confluent_kafka.admin import AdminClient
 
@@ -103,7 +104,9 @@ def _stable(bootstrap: str, group: str) -> list[str] | None:
         return None
     if desc.state != ConsumerGroupState.STABLE:
         return None
-    return sorted(m.client_id for m in desc.members)
+    given = {(tp.topic, tp.partition) for m in desc.members if m.assignment is not None
+             for tp in m.assignment.topic_partitions}
+    return sorted(m.client_id for m in desc.members), given
 
 
 def run_group_example(spec: Spec, plan: Plan, *, cluster, client: Client, topic: str,
@@ -163,23 +166,30 @@ def _observe_stable(group: Membership, history: History, topic: str, partitions:
     every live member has reported its assignment; record that observation."""
     cfg_group = group.cfg["group"]
 
-    def assigned(member: MemberProcess) -> bool:
-        """Whether the member's current incarnation has reported an assignment."""
-        got = False
+    def held(member: MemberProcess) -> set[tuple] | None:
+        """What the member's current incarnation reports holding (None: no assignment yet)."""
+        got: set[tuple] | None = None
         for e in history:
             if e.process == member.process:
                 if e.type == "member" and e.phase == "start":
-                    got = False
+                    got = None
                 elif e.type == "assigned":
-                    got = True
+                    got = (got or set()) | {tuple(p) for p in e.detail.get("partitions", [])}
+                elif e.type == "revoked" and got is not None:
+                    got -= {tuple(p) for p in e.detail.get("partitions", [])}
         return got
 
     def stable() -> list[str] | None:
         alive = group.alive()
-        if not all(assigned(m) for m in alive):
+        holdings = [held(m) for m in alive]
+        if any(h is None for h in holdings):
             return None
-        members = _stable(bootstrap, cfg_group)
-        return members if members is not None and len(members) == len(alive) else None
+        seen = _stable(bootstrap, cfg_group)
+        if seen is None or len(seen[0]) != len(alive):
+            return None
+        # A member may not have taken what the coordinator gave it yet (a client that runs
+        # rebalance callbacks only between polls, stalled): wait until it reports it.
+        return seen[0] if seen[1] <= set().union(*holdings) else None
 
     try:
         members = wait_until(stable, timeout=SETTLE_S, message="the group did not become stable")
