@@ -39,21 +39,24 @@ CLIENT_LOG = logging.getLogger("kch.client")
 class ClusterPool:
     """One running cluster at a time, reused by every spec of the same shape."""
 
-    def __init__(self, kafka_version: str, logs_to: Path | None = None) -> None:
+    def __init__(self, kafka_version: str, logs_to: Path | None = None, *, provider: str = "local",
+                 images: str = "auto") -> None:
         self.kafka_version = kafka_version
+        self.provider = provider
+        self.images = images
         self.logs_to = logs_to
         self.shape: tuple[int, int] | None = None
         self.cluster = None
 
     def get(self, want: ClusterSpec):
-        from harness.cluster import LocalCluster
+        from harness.cluster import make_cluster
 
         shape = (want.brokers, want.controllers)
         if self.cluster is not None and self.shape == shape:
             return self.cluster
         self.close()
-        cluster = LocalCluster(brokers=want.brokers, controllers=want.controllers,
-                               kafka_version=self.kafka_version)
+        cluster = make_cluster(self.provider, images=self.images, brokers=want.brokers,
+                               controllers=want.controllers, kafka_version=self.kafka_version)
         try:
             cluster.start()
         except BaseException:
@@ -65,6 +68,7 @@ class ClusterPool:
     def close(self) -> None:
         if self.cluster is not None:
             if self.logs_to is not None:
+                self.cluster.save_logs()
                 _keep_logs(self.cluster, self.logs_to / f"cluster-{self.shape[0]}b{self.shape[1]}c")
             self.cluster.close()
         self.cluster, self.shape = None, None
@@ -80,7 +84,7 @@ class Context:
     on_example: Callable[[str, ExampleResult], None] = lambda spec_id, ex: None
 
     def versions(self) -> dict:
-        return {"harness": __version__, "kafka": self.pool.kafka_version,
+        return {"harness": __version__, "kafka": self.pool.kafka_version, "provider": self.pool.provider,
                 "client": self.client.name, "client_version": self.client.version,
                 "library": self.client.library}
 
@@ -153,6 +157,8 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
     began = time.monotonic()
     runs: list[tuple[ExampleResult, Judgement, History]] = []
     why = missing(spec, ctx.client.capabilities, ctx.client.dialect, ctx.client.manifest.notes)
+    if why is None and ctx.pool.provider not in spec.providers():
+        why = f"needs --cluster {' or '.join(spec.providers())} (true network partitions)"
     if why is not None:
         return skipped(loaded, ctx.client, why)
 
@@ -210,10 +216,11 @@ def new_run_id(label: str = "run") -> str:
 
 
 @contextmanager
-def session(out_dir: Path, kafka_version: str, clients: list[Client]) -> Iterator[ClusterPool]:
+def session(out_dir: Path, kafka_version: str, clients: list[Client], *, provider: str = "local",
+            images: str = "auto") -> Iterator[ClusterPool]:
     """A cluster pool whose logs (and the clients') end up under `out_dir`/logs; closed after,
     with every driver process the clients started."""
-    pool = ClusterPool(kafka_version, logs_to=out_dir / "logs")
+    pool = ClusterPool(kafka_version, logs_to=out_dir / "logs", provider=provider, images=images)
     handler = client_logs_to(out_dir / "logs" / "client.log")
     for c in clients:
         c.log_path = out_dir / "logs" / f"driver-{_slug(c.name)}.log"
@@ -228,11 +235,12 @@ def session(out_dir: Path, kafka_version: str, clients: list[Client]) -> Iterato
 
 
 def run_result(*, run_id: str, started: str, profile: str, seed: int, kafka_version: str,
-               brokers: int, clients: list[Client], results: list[SpecResult]) -> RunResult:
+               brokers: int, clients: list[Client], results: list[SpecResult],
+               provider: str = "local") -> RunResult:
     described = [{"name": c.name, "version": c.version, "library": c.library} for c in clients]
     return RunResult(run_id=run_id, started_at=started, finished_at=now(), harness_version=__version__,
                      profile=profile, seed=seed,
-                     cluster={"provider": "local", "kafka_version": kafka_version, "brokers": brokers},
+                     cluster={"provider": provider, "kafka_version": kafka_version, "brokers": brokers},
                      client=described[0], clients=described, results=results)
 
 
@@ -252,8 +260,8 @@ def client_logs_to(path: Path) -> logging.Handler:
 
 
 def run_specs(specs: list[LoadedSpec], *, clients: list[Client], kafka_version: str, profile: str,
-              seed: int, report_dir: Path, label: str = "run",
-              on_example: Callable[[str, ExampleResult], None] = lambda s, e: None,
+              seed: int, report_dir: Path, label: str = "run", provider: str = "local",
+              images: str = "auto", on_example: Callable[[str, ExampleResult], None] = lambda s, e: None,
               on_spec: Callable[[SpecResult], None] = lambda r: None) -> RunResult:
     """Run every spec with every client (grouped by cluster shape, one cluster at a time);
     return the results, one per (client, spec).
@@ -269,7 +277,7 @@ def run_specs(specs: list[LoadedSpec], *, clients: list[Client], kafka_version: 
     out_dir = report_dir / run_id
     started = now()
     results: list[SpecResult] = []
-    with session(out_dir, kafka_version, clients) as pool:
+    with session(out_dir, kafka_version, clients, provider=provider, images=images) as pool:
         contexts = [Context(pool, c, PROFILES[profile], seed, out_dir, on_example) for c in clients]
         shape = lambda s: (s.spec.cluster.brokers, s.spec.cluster.controllers)  # noqa: E731
         for loaded in sorted(specs, key=shape):
@@ -282,7 +290,8 @@ def run_specs(specs: list[LoadedSpec], *, clients: list[Client], kafka_version: 
                                 if r.client in [c.name for c in clients] else 0))
     return run_result(run_id=run_id, started=started, profile=profile, seed=seed,
                       kafka_version=kafka_version, clients=clients, results=results,
-                      brokers=max((s.spec.cluster.brokers for s in specs), default=0))
+                      brokers=max((s.spec.cluster.brokers for s in specs), default=0),
+                      provider=provider)
 
 
 def _keep_logs(cluster, dest: Path) -> None:
@@ -298,7 +307,7 @@ def spec_of(data: dict) -> Spec:
 
 
 def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
-           report_dir: Path, on_example: Callable[[str, ExampleResult], None] = lambda s, e: None
+           report_dir: Path, provider: str | None = None, images: str = "auto", on_example: Callable[[str, ExampleResult], None] = lambda s, e: None
            ) -> RunResult:
     """Run a saved counterexample's plan `times` times on a fresh cluster and judge it as the
     spec says (a violation fails again; a reproduction passes if it reproduces again)."""
@@ -312,12 +321,13 @@ def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
     check_expect(spec.expect)
     loaded = LoadedSpec(data["spec"], Path(data.get("spec_path", path)), spec)
     version = kafka_version or data.get("versions", {}).get("kafka")
+    provider = provider or data.get("versions", {}).get("provider", "local")
     run_id = new_run_id("replay")
     out_dir = report_dir / run_id
     started = now()
     began = time.monotonic()
     runs = []
-    with session(out_dir, version, [client]) as pool:
+    with session(out_dir, version, [client], provider=provider, images=images) as pool:
         ctx = Context(pool, client, PROFILES["ci"], int(data.get("seed", 0)), out_dir, on_example)
         for n in range(times):
             ex, j, _ = run_plan(loaded, plan, ctx, index=n, phase="replay")
@@ -331,7 +341,7 @@ def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
         result.evidence, result.faults = worst.evidence, worst.faults
     return run_result(run_id=run_id, started=started, profile="replay", seed=ctx.seed,
                       kafka_version=version, brokers=spec.cluster.brokers, clients=[client],
-                      results=[result])
+                      results=[result], provider=provider)
 
 
 def _bad(path: Path, exc: Exception) -> KchError:

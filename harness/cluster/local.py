@@ -62,6 +62,9 @@ class LocalCluster(Observer):
     (``kch cluster up``).
     """
 
+    provider = "local"
+    cuts = None            # no true partitions here: every cut is a proxy's
+
     def __init__(self, *, brokers: int = 3, controllers: int = 0,
                  kafka_version: str = DEFAULT_KAFKA_VERSION, workdir: Path | None = None,
                  name: str | None = None, detached: bool = False, client_proxies: bool = True) -> None:
@@ -140,6 +143,9 @@ class LocalCluster(Observer):
 
     def log_path(self, node_id: int) -> Path:
         return self.workdir / "logs" / f"node-{node_id}.log"
+
+    def save_logs(self) -> None:
+        """Nothing to do: every node already logs to a file under ``workdir/logs``."""
 
     def _write_config(self, node: Node, tuned: dict) -> None:
         d = self.node_dir(node.id)

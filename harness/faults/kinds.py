@@ -16,7 +16,9 @@ from harness.faults.targets import check_links, check_target
 from harness.toxiproxy.client import check_toxic
 
 STREAMS = ("downstream", "upstream", "both")
-CUTS = ("blackhole", "down")
+PROXY_CUTS = ("blackhole", "down")      # through the link proxies: every provider
+TRUE_CUTS = ("drop", "disconnect")      # iptables / off the network: the docker provider
+CUTS = PROXY_CUTS + TRUE_CUTS
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,10 @@ class Isolate(Fault):
     """Cut ``target`` off from every other node (and from clients unless ``clients=False``).
 
     ``cut="blackhole"`` drops all bytes both ways on open and new connections (a partition as
-    a network sees it); ``cut="down"`` closes connections and refuses new ones.
+    a network sees it); ``cut="down"`` closes connections and refuses new ones. True
+    partitions (docker provider): ``cut="drop"`` drops every packet between the target and
+    the others (iptables in their network namespaces); ``cut="disconnect"`` takes the target's
+    container off the network (clients lose it too).
     """
 
     target: str
@@ -83,6 +88,8 @@ class Isolate(Fault):
         check_target(self.target)
         if self.cut not in CUTS:
             raise UsageError(f"cut {self.cut!r}: expected one of {', '.join(CUTS)}")
+        if self.cut == "disconnect" and not self.clients:
+            raise UsageError("cut 'disconnect' takes the node off the network: clients=False is impossible")
 
 
 @dataclass(frozen=True)
@@ -99,8 +106,8 @@ class Split(Fault):
     def __post_init__(self) -> None:
         if not self.side_a or not self.side_b or set(self.side_a) & set(self.side_b):
             raise UsageError(f"split {list(self.side_a)}|{list(self.side_b)}: sides must be non-empty and disjoint")
-        if self.cut not in CUTS:
-            raise UsageError(f"cut {self.cut!r}: expected one of {', '.join(CUTS)}")
+        if self.cut not in PROXY_CUTS + ("drop",):
+            raise UsageError(f"cut {self.cut!r}: expected one of {', '.join(PROXY_CUTS + ('drop',))}")
 
 
 @dataclass(frozen=True)

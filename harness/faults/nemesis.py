@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from harness.errors import ClusterError, FaultError, KchError
-from harness.faults.kinds import (Bounce, Down, Fault, Isolate, Kill, Pause, Restart, Split,
-                                  Terminate, Toxic)
+from harness.faults.kinds import (TRUE_CUTS, Bounce, Down, Fault, Isolate, Kill, Pause, Restart,
+                                  Split, Terminate, Toxic)
 from harness.faults.targets import resolve_links, resolve_target
 from harness.history import History
 from harness.wait import wait_until
@@ -80,10 +80,17 @@ class Nemesis:
             return {"links": [l.name for l in links]}, self._disable(links)
         if isinstance(fault, Isolate):
             node = resolve_target(c, fault.target)
+            if fault.cut in TRUE_CUTS:
+                others = [n.id for n in c.layout.nodes if n.id != node]
+                pairs = [(node, o) for o in others] + ([(node, "clients")] if fault.clients else [])
+                return {"node": node, "cut": fault.cut}, self._true_cut(fault.cut, pairs, node)
             kinds = ("client", "replication", "controller") if fault.clients else ("replication", "controller")
             links = c.layout.links_touching(node, kinds)
             return {"node": node, "links": [l.name for l in links]}, self._cut(links, fault.cut, fid)
         if isinstance(fault, Split):
+            if fault.cut in TRUE_CUTS:
+                pairs = [(a, b) for a in fault.side_a for b in fault.side_b]
+                return {"cut": fault.cut}, self._true_cut(fault.cut, pairs, None)
             links = c.layout.links_between(fault.side_a, fault.side_b)
             if not links:
                 raise FaultError(f"split {list(fault.side_a)}|{list(fault.side_b)} cuts no link of this cluster")
@@ -165,6 +172,15 @@ class Nemesis:
         if cut == "down":
             return self._disable(links)
         return self._toxics(links, "timeout", {"timeout": 0}, ["downstream", "upstream"], fid)
+
+    def _true_cut(self, cut: str, pairs: list, node: int | None) -> Callable[[], None]:
+        c = self.cluster
+        if c.cuts is None:
+            raise FaultError(f"cut {cut}: a true partition needs --cluster docker (this cluster is {c.provider})")
+        if cut == "disconnect":
+            c.disconnect(node)
+            return lambda: c.reconnect(node)
+        return c.cuts.drop(pairs)
 
     # --- healing -------------------------------------------------------------------------------
     def heal_all(self, *, timeout: float = 90.0) -> float:

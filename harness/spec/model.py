@@ -21,6 +21,8 @@ Expectation = Literal["forbidden", "allowed", "required"]
 TARGETS = ("leader", "controller", "coordinator", "random")
 PROCESS_FAULTS = ("kill", "terminate", "pause", "restart", "isolate")
 TOXICS = ("latency", "bandwidth", "timeout", "reset_peer", "slicer", "limit_data", "down")
+CUTS = ("blackhole", "down", "drop", "disconnect")
+TRUE_CUTS = ("drop", "disconnect")    # true partitions: the docker provider only
 
 
 class _Strict(BaseModel):
@@ -130,7 +132,11 @@ class FaultChoice(_Strict):
 
     ``{kill: leader}``, ``{pause: leader, for: 1s..5s}``, ``{isolate: controller, for: 2s..8s}``,
     ``{toxic: reset_peer, link: client->leader}``, ``{toxic: latency, link: clients,
-    attributes: {latency: 500}, for: 3s}``.
+    attributes: {latency: 500}, for: 3s}``, ``{isolate: leader, cut: drop, for: 5s}``.
+
+    ``cut`` (isolate only) says how: ``blackhole`` (default) and ``down`` through the link
+    proxies, on every provider; ``drop`` (iptables in the nodes' network namespaces) and
+    ``disconnect`` (off the docker network) are true partitions, docker only.
     """
 
     kill: str | None = None
@@ -138,6 +144,7 @@ class FaultChoice(_Strict):
     pause: str | None = None
     restart: str | None = None
     isolate: str | None = None
+    cut: Literal[CUTS] | None = None  # type: ignore[valid-type]
     toxic: Literal[TOXICS] | None = None  # type: ignore[valid-type]
     link: str | None = None
     stream: Literal["downstream", "upstream", "both"] = "downstream"
@@ -164,6 +171,8 @@ class FaultChoice(_Strict):
             raise ValueError("a toxic needs a link, e.g. link: client->leader")
         if not self.toxic and (self.link or self.attributes):
             raise ValueError("link and attributes belong to toxics only")
+        if self.cut is not None and self.isolate is None:
+            raise ValueError("cut belongs to isolate only")
         return self
 
     @property
@@ -222,6 +231,11 @@ class Spec(_Strict):
         if own is None:
             return self, None
         return self.model_copy(update={"expect": {**self.expect, **own.expect}}), own.why
+
+    def providers(self) -> tuple[str, ...]:
+        """The cluster providers that can run this spec (true partitions need docker)."""
+        choices = [*(self.timeline or ()), *(self.faults.from_ if self.faults else ())]
+        return ("docker",) if any(c.cut in TRUE_CUTS for c in choices) else ("local", "docker")
 
     @model_validator(mode="after")
     def _coherent(self) -> "Spec":

@@ -77,7 +77,8 @@ class ToxiproxyFleet:
     def sync(self, key: str) -> None:
         """Make server ``key`` hold its proxies and exactly the desired toxics and states."""
         server = self.servers[key]
-        server.populate(self.held[key])
+        if self.held[key]:
+            server.populate(self.held[key])
         server.reset()
         for proxy in self.held[key]:
             if proxy.name in self._disabled:

@@ -34,6 +34,8 @@ def _target(word: str, planned: PlannedFault, topic: str) -> str:
 def to_fault(planned: PlannedFault, topic: str) -> Fault:
     """The nemesis fault a planned fault means for `topic`."""
     choice = planned.choice
+    if "isolate" in choice:
+        return Isolate(_target(choice["isolate"], planned, topic), cut=choice.get("cut", "blackhole"))
     for kind, cls in _KINDS.items():
         if kind in choice:
             return cls(_target(choice[kind], planned, topic))
