@@ -34,9 +34,20 @@ def _parser() -> argparse.ArgumentParser:
     cls = sub.add_parser("clients", help="list the built-in clients: version, language, capabilities")
     cls.add_argument("--json", action="store_true")
 
-    cl = sub.add_parser("cluster", help="a local cluster kept up between commands")
+    img = sub.add_parser("images", help="the docker provider's images: build them without a registry, or list them")
+    imsub = img.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    build = imsub.add_parser("build", help="build kch/jre (debootstrap), kch/kafka and kch/toxiproxy (cached)")
+    build.add_argument("--kafka-version", default=None)
+    build.add_argument("--rebuild", action="store_true", help="build again even if the images exist")
+    build.add_argument("--mirror", default=None, help="Debian mirror for debootstrap (default: apt's)")
+    lst = imsub.add_parser("list", help="which images a docker cluster would use")
+    lst.add_argument("--kafka-version", default=None)
+    lst.add_argument("--images", default="auto", choices=["auto", "official", "kch"])
+
+    cl = sub.add_parser("cluster", help="a cluster kept up between commands")
     clsub = cl.add_subparsers(dest="action", required=True, parser_class=_Parser)
     up = clsub.add_parser("up", help="start a cluster and leave it running")
+    _provider_args(up)
     up.add_argument("--brokers", type=int, default=3)
     up.add_argument("--controllers", type=int, default=0, help="dedicated controllers (0: combined mode)")
     up.add_argument("--kafka-version", default=None)
@@ -59,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
                      "(default: the suite ci)")
     run.add_argument("--client", default=None, help="client(s), comma-separated: NAME, NAME@VERSION or a manifest .yaml "
                      "(default: the suite's, else confluent-kafka); several give a client x spec matrix")
-    run.add_argument("--cluster", default=None, choices=["local", "docker", "external"])
+    _provider_args(run, default=None)
     run.add_argument("--kafka-version", default=None)
     run.add_argument("--profile", default=None, choices=["ci", "thorough"])
     run.add_argument("--seed", type=int, default=None, help="hypothesis seed (default: random, printed)")
@@ -69,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("counterexample", type=Path)
     rp.add_argument("--times", type=int, default=1, help="how many times to run it (default 1)")
     rp.add_argument("--client", default=None)
+    _provider_args(rp, default=None)
     rp.add_argument("--kafka-version", default=None)
     rp.add_argument("--report-dir", type=Path, default=Path("reports"))
 
@@ -76,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--kafka-version", default=None)
     demo.add_argument("--report-dir", type=Path, default=Path("reports"))
     return p
+
+
+def _provider_args(p: argparse.ArgumentParser, default: str | None = "local") -> None:
+    p.add_argument("--cluster", default=default, choices=["local", "docker"],
+                   help="local: JVMs on loopback; docker: containers (true partitions too)"
+                   + ("" if default else " (default: the suite's, else local)"))
+    p.add_argument("--images", default="auto", choices=["auto", "official", "kch"],
+                   help="docker images: official (apache/kafka), kch (kch images build), auto (default)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +148,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _clients(args)
     if args.command == "cluster":
         return _cluster(args, version)
+    if args.command == "images":
+        return _images(args, version)
     if args.command == "specs":
         return _specs(args)
     if args.command in ("run", "replay"):
@@ -156,10 +178,34 @@ def _specs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _images(args: argparse.Namespace, version: str) -> int:
+    from harness.cluster import images
+
+    if args.action == "list":
+        chosen = images.resolve(version, args.images)
+        print(f"kafka: {chosen.kafka}\nproxy: {chosen.proxy}")
+        return 0
+    times = images.build_all(version, mirror=args.mirror, rebuild=args.rebuild)
+    for name, seconds in times.items():
+        print(f"{name}: " + ("already built" if seconds is None else f"built in {seconds:.1f} s"))
+    return 0
+
+
 def _kept_dir(name: str) -> Path:
     from harness.home import state_dir
 
     return state_dir() / "clusters" / name
+
+
+def _docker_members(name: str) -> int:
+    """How many containers of cluster ``name`` exist (0 where no engine runs)."""
+    from harness.cluster.engine import LABEL_CLUSTER, engine
+    from harness.errors import ToolMissing
+
+    try:
+        return len(engine().containers.list(all=True, filters={"label": f"{LABEL_CLUSTER}={name}"}))
+    except ToolMissing:
+        return 0
 
 
 def _cluster(args: argparse.Namespace, version: str) -> int:
@@ -168,13 +214,14 @@ def _cluster(args: argparse.Namespace, version: str) -> int:
     workdir = _kept_dir(args.name)
     record_name = f"kept-{args.name}"
     if args.action == "up":
-        from harness.cluster import LocalCluster
+        from harness.cluster import make_cluster
 
-        if read_record(record_name):
+        if read_record(record_name) or (args.cluster == "docker" and _docker_members(record_name)):
             raise UsageError(f"cluster {args.name!r} is already up (kch cluster down --name {args.name})")
         shutil.rmtree(workdir, ignore_errors=True)
-        cluster = LocalCluster(brokers=args.brokers, controllers=args.controllers, kafka_version=version,
-                               workdir=workdir, name=record_name, detached=True)
+        cluster = make_cluster(args.cluster, images=args.images, brokers=args.brokers,
+                               controllers=args.controllers, kafka_version=version, workdir=workdir,
+                               name=record_name, detached=True)
         try:
             cluster.start()
         except BaseException:
@@ -185,11 +232,16 @@ def _cluster(args: argparse.Namespace, version: str) -> int:
         return 0
     if args.action == "down":
         reaped = reap_orphans(include_detached=record_name)
+        if _docker_members(record_name):
+            from harness.cluster.engine import remove_cluster
+
+            reaped += remove_cluster(record_name)
         shutil.rmtree(workdir, ignore_errors=True)
-        print(f"cluster {args.name}: stopped {len(reaped)} processes" if reaped else f"cluster {args.name}: not running")
+        print(f"cluster {args.name}: stopped {len(reaped)} processes or containers" if reaped
+              else f"cluster {args.name}: not running")
         return 0
     status_file = workdir / "cluster.json"
-    if not read_record(record_name) or not status_file.exists():
+    if not status_file.exists() or not (read_record(record_name) or _docker_members(record_name)):
         raise ClusterError(f"cluster {args.name!r} is not up: start it with kch cluster up")
     _print_status(json.loads(status_file.read_text()), args.json)
     return 0
@@ -199,11 +251,14 @@ def _print_status(status: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(status, indent=2))
         return
-    print(f"cluster {status['name']} (Kafka {status['kafka_version']}) in {status['workdir']}")
+    print(f"cluster {status['name']} ({status.get('provider', 'local')}, Kafka {status['kafka_version']}) "
+          f"in {status['workdir']}")
     print(f"  bootstrap servers: {status['bootstrap_servers']}")
-    print(f"  toxiproxy API:     {status['toxiproxy_api']} (pid {status['toxiproxy_pid']})")
+    pid = f" (pid {status['toxiproxy_pid']})" if status.get("toxiproxy_pid") else ""
+    print(f"  toxiproxy API:     {status['toxiproxy_api']}{pid}")
     for node in status["nodes"]:
-        print(f"  node {node['id']} [{node['roles']}] pid {node['pid']} client {node['client_address']} log {node['log']}")
+        where = f"container {node['container']}" if node.get("container") else f"pid {node['pid']}"
+        print(f"  node {node['id']} [{node['roles']}] {where} client {node['client_address']} log {node['log']}")
     print(f"  {len(status['links'])} proxied links; `kch cluster status --json` lists them")
 
 

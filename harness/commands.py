@@ -21,6 +21,14 @@ def _finish(run: RunResult, report_dir: Path) -> int:
     return run.exit_code()
 
 
+def check_provider(provider: str, kafka_version: str, images: str) -> None:
+    """Before any work: a docker run needs an engine and its images (else exit 3 with the fix)."""
+    if provider == "docker":
+        from harness.cluster import images as docker_images
+
+        docker_images.resolve(kafka_version, images)
+
+
 def run_command(args: argparse.Namespace) -> int:
     from harness.clients import client_refs, get_client
     from harness.conformance import run_specs
@@ -34,8 +42,9 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"{' '.join(targets)}: no specs found")
     model = suite.model if suite else None
     cluster = args.cluster or (model.cluster if model else "local")
-    if cluster != "local":
-        raise UsageError(f"--cluster {cluster}: not available yet; this version runs on local clusters only")
+    if cluster == "external":
+        raise UsageError("cluster external: not available yet; use local or docker")
+    check_provider(cluster, args.kafka_version or DEFAULT_KAFKA_VERSION, args.images)
     refs = client_refs(args.client) if args.client else (model.clients if model else ["confluent-kafka"])
     clients = [get_client(ref) for ref in refs]
     for c in clients:                 # install now: a version that is not served is exit 2 before any work
@@ -45,13 +54,13 @@ def run_command(args: argparse.Namespace) -> int:
                                                     else random.randrange(1, 2**31))
     label = suite.name if suite else "run"
     names = ", ".join(f"{c.name} {c.version}" for c in clients)
-    print(f"kch run: {len(specs)} spec(s), profile {profile}, seed {seed}, client(s) {names}",
+    print(f"kch run: {len(specs)} spec(s), profile {profile}, seed {seed}, client(s) {names}, cluster {cluster}",
           file=sys.stderr, flush=True)
     progress = Progress(len(specs) * len(clients))
     try:
         run = run_specs(specs, clients=clients, kafka_version=args.kafka_version or DEFAULT_KAFKA_VERSION,
                         profile=profile, seed=seed, report_dir=args.report_dir, label=label,
-                        on_example=progress.example, on_spec=progress.spec)
+                        provider=cluster, images=args.images, on_example=progress.example, on_spec=progress.spec)
     finally:
         progress.close()
     return _finish(run, args.report_dir)
@@ -60,16 +69,20 @@ def run_command(args: argparse.Namespace) -> int:
 def replay_command(args: argparse.Namespace) -> int:
     from harness.clients import get_client
     from harness.conformance import replay
+    from harness.provision import DEFAULT_KAFKA_VERSION
     from harness.progress import Progress
 
     if args.times < 1:
         raise UsageError(f"--times {args.times}: must be at least 1")
     client = get_client(args.client or _recorded_client(args.counterexample))
     client.environment()
+    if args.cluster:
+        check_provider(args.cluster, args.kafka_version or DEFAULT_KAFKA_VERSION, args.images)
     progress = Progress(1)
     try:
         run = replay(args.counterexample, client=client, kafka_version=args.kafka_version,
-                     times=args.times, report_dir=args.report_dir, on_example=progress.example)
+                     times=args.times, report_dir=args.report_dir, provider=args.cluster,
+                     images=args.images, on_example=progress.example)
     finally:
         progress.close()
     return _finish(run, args.report_dir)

@@ -6,7 +6,8 @@ anomalies, their evidence and the replay command, not a traceback. At the end of
 the items' results are written as a report (``--kch-report-dir``).
 
 Fixtures:
-- ``kch_cluster`` (session): a 3-node local KRaft cluster behind toxiproxy, started once and
+- ``kch_cluster`` (session): a 3-node KRaft cluster behind toxiproxy (``--kch-cluster local``,
+  the default, or ``docker``), started once and
   shared with the spec items (one cluster at a time on a small machine).
 - ``kch_nemesis``: a :class:`~harness.faults.Nemesis` on it; after the test, ``heal_all()``
   returns the cluster to full health for the next one.
@@ -30,6 +31,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kch", "kch: Kafka conformance and chaos harness")
     group.addoption("--kch-brokers", type=int, default=3, help="brokers of the session cluster (default 3)")
     group.addoption("--kch-kafka-version", default=None, help="Kafka version of the session cluster")
+    group.addoption("--kch-cluster", default="local", choices=["local", "docker"],
+                    help="provider of the session cluster (default local)")
+    group.addoption("--kch-images", default="auto", choices=["auto", "official", "kch"],
+                    help="images of a docker cluster (default auto)")
     group.addoption("--kch-profile", default="ci", choices=["ci", "thorough"], help="profile of spec items")
     group.addoption("--kch-seed", type=int, default=None, help="hypothesis seed of spec items (default random)")
     group.addoption("--kch-client", default="confluent-kafka",
@@ -47,7 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     state = config.stash[_STATE]
-    return f"kch: spec items run with profile {config.getoption('--kch-profile')}, seed {state['seed']}"
+    return (f"kch: spec items run with profile {config.getoption('--kch-profile')}, seed {state['seed']}, "
+            f"cluster {config.getoption('--kch-cluster')}")
 
 
 def _version(config: pytest.Config) -> str:
@@ -67,7 +73,9 @@ def _pool(config: pytest.Config):
         state["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         out = config.getoption("--kch-report-dir") / state["run_id"]
         state["out"] = out
-        state["pool"] = ClusterPool(_version(config), logs_to=out / "logs")
+        state["pool"] = ClusterPool(_version(config), logs_to=out / "logs",
+                                    provider=config.getoption("--kch-cluster"),
+                                    images=config.getoption("--kch-images"))
     return state["pool"]
 
 
@@ -177,7 +185,8 @@ def _write_report(config: pytest.Config, state: dict) -> None:
     run = run_result(run_id=state["run_id"], started=state["started"],
                      profile=config.getoption("--kch-profile"), seed=state["seed"],
                      kafka_version=_version(config), brokers=config.getoption("--kch-brokers"),
-                     clients=[c.client for c in state.get("contexts", {}).values()], results=state["results"])
+                     clients=[c.client for c in state.get("contexts", {}).values()], results=state["results"],
+                     provider=config.getoption("--kch-cluster"))
     write_report(run, state["out"])
     state["written"] = state["out"]
 

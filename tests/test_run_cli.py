@@ -33,7 +33,8 @@ def _one_line_exit_2(res, *needles):
     (["run", "specs", "--client", "nope"], ["--client", "nope"]),
     (["run", "specs", "--client", "confluent-kafka,java,nope"], ["--client", "nope"]),
     (["run", "specs", "--client", "java@9.9.9"], ["--client java@9.9.9", "9.9.9"]),
-    (["run", "specs", "--cluster", "docker"], ["--cluster docker"]),
+    (["run", "specs", "--cluster", "nowhere"], ["--cluster", "nowhere"]),
+    (["run", "specs", "--cluster", "docker", "--images", "bogus"], ["--images", "bogus"]),
     (["replay", "pyproject.toml"], ["pyproject.toml:1", "not JSON"]),
     (["replay", "suites/ci.yaml", "--times", "0"], ["--times"]),
 ])
@@ -41,6 +42,14 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, needles
     res = kch(*args, "--report-dir", str(tmp_path))
     _one_line_exit_2(res, *needles)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_docker_without_an_engine_is_one_line_exit_3_with_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    res = kch("run", "specs", "--cluster", "docker", "--report-dir", str(tmp_path / "r"))
+    assert res.returncode == 3, res.stderr
+    assert res.stderr.count("\n") == 1 and "no Docker engine" in res.stderr and "dockerd" in res.stderr
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_bad_spec_is_rejected_before_any_cluster(tmp_path):
