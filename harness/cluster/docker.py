@@ -36,7 +36,7 @@ from harness.cluster import tuning
 from harness.cluster.engine import engine, labels, reap_containers, remove_cluster
 from harness.cluster.images import Images, resolve
 from harness.cluster.layout import MAX_NODES, Layout, Link, Node, host_name, pair_address
-from harness.cluster.local import READY_TOPIC, _cluster_id, _free_ports
+from harness.cluster.local import _cluster_id, _free_ports
 from harness.cluster.netcut import NetCuts
 from harness.cluster.observe import Observer
 from harness.errors import ClusterError, UsageError
@@ -392,24 +392,11 @@ class DockerCluster(Observer):
     def log_path(self, node_id: int) -> Path:
         return self.workdir / "logs" / f"node-{node_id}.log"
 
-    def wait_ready(self, *, timeout: float = 90.0) -> None:
-        from harness.cluster.local import LocalCluster
-
-        def brokers_up() -> bool:
-            for node in self.layout.nodes:
-                if not self.is_running(node.id):
-                    self.save_logs()
-                    raise ClusterError(f"node {node.id} exited; see {self.log_path(node.id)}")
-            return self.unfenced_brokers() == {n.id for n in self.layout.brokers}
-
-        deadline = time.monotonic() + timeout
-        wait_until(brokers_up, timeout=timeout, message="brokers did not all register unfenced")
-        rf = min(3, self.brokers_count)
-        self.create_topic(READY_TOPIC, partitions=1, replication_factor=rf,
-                          config={"min.insync.replicas": str(min(2, rf))}, exist_ok=True)
-        wait_until(lambda: LocalCluster._probe_write(self, READY_TOPIC),
-                   timeout=max(5.0, deadline - time.monotonic()),
-                   message="a replicated topic did not accept an acks=all write")
+    def check_alive(self) -> None:
+        for node in self.layout.nodes:
+            if not self.is_running(node.id):
+                self.save_logs()
+                raise ClusterError(f"node {node.id} exited; see {self.log_path(node.id)}")
 
     def status(self) -> dict:
         return {

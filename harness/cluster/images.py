@@ -115,14 +115,15 @@ def resolve(kafka_version: str, choice: str = "auto") -> Images:
 
 # --- building -------------------------------------------------------------------------------
 def debian_mirror() -> str:
-    """The Debian mirror apt uses on this machine (deb822 or one-line sources), else Debian's."""
+    """The Debian mirror apt uses on this machine (deb822 or one-line sources), else Debian's
+    own (an Ubuntu host's archive has no bookworm)."""
     for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
         try:
             text = path.read_text()
         except OSError:
             continue
         for uri in re.findall(r"(?:^URIs:\s*|^deb\s+(?:\[[^]]*\]\s+)?)(\S+)", text, re.M):
-            if not uri.rstrip("/").endswith("-security"):
+            if "debian" in uri and not uri.rstrip("/").endswith("-security"):
                 return uri.rstrip("/")
     return DEFAULT_MIRROR
 

@@ -31,10 +31,6 @@ from harness.procs import ProcessGroup, reap_orphans
 from harness.provision import DEFAULT_KAFKA_VERSION, kafka_dist
 from harness.toxiproxy import Proxy, ToxiproxyClient
 from harness.toxiproxy.server import ToxiproxyServer, free_port
-from harness.wait import wait_until
-
-READY_TOPIC = "__kch_ready"
-
 
 def _cluster_id() -> str:
     while True:
@@ -226,31 +222,10 @@ class LocalCluster(Observer):
     def bootstrap(self) -> str:
         return self.layout.bootstrap
 
-    def wait_ready(self, *, timeout: float = 60.0) -> None:
-        """Wait until every broker is registered and unfenced and a replicated topic takes writes."""
-        def brokers_up() -> bool:
-            for node_id, proc in self.procs.items():
-                if proc.poll() is not None:
-                    raise ClusterError(f"node {node_id} exited with {proc.returncode}; see {self.log_path(node_id)}")
-            return self.unfenced_brokers() == {n.id for n in self.layout.brokers}
-
-        deadline = time.monotonic() + timeout
-        wait_until(brokers_up, timeout=timeout, message="brokers did not all register unfenced")
-        rf = min(3, self.brokers_count)
-        self.create_topic(READY_TOPIC, partitions=1, replication_factor=rf,
-                          config={"min.insync.replicas": str(min(2, rf))}, exist_ok=True)
-        wait_until(lambda: self._probe_write(READY_TOPIC), timeout=max(5.0, deadline - time.monotonic()),
-                   message=f"a replicated topic did not accept an acks=all write")
-
-    def _probe_write(self, topic: str) -> bool:
-        from confluent_kafka import Producer
-
-        producer = Producer({"bootstrap.servers": self.bootstrap, "acks": "all",
-                             "message.timeout.ms": 3000, "enable.idempotence": False})
-        result: list = []
-        producer.produce(topic, b"ready", on_delivery=lambda err, msg: result.append(err))
-        producer.flush(5)
-        return bool(result) and result[0] is None
+    def check_alive(self) -> None:
+        for node_id, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise ClusterError(f"node {node_id} exited with {proc.returncode}; see {self.log_path(node_id)}")
 
     # --- status --------------------------------------------------------------------------------
     def status(self) -> dict:

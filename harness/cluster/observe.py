@@ -18,6 +18,7 @@ from harness.wait import wait_until
 
 T = TypeVar("T")
 ASK_TIMEOUT = 1.5
+READY_TOPIC = "__kch_ready"
 
 
 class Observer:
@@ -28,6 +29,34 @@ class Observer:
 
     def is_running(self, node_id: int) -> bool:  # pragma: no cover - provided by the cluster
         raise NotImplementedError
+
+    def check_alive(self) -> None:  # pragma: no cover - provided by the cluster
+        """Raise :class:`ClusterError` naming the log of any node that exited on its own."""
+        raise NotImplementedError
+
+    def wait_ready(self, *, timeout: float = 60.0) -> None:
+        """Wait until every broker is registered and unfenced and a replicated topic takes writes."""
+        def brokers_up() -> bool:
+            self.check_alive()
+            return self.unfenced_brokers() == {n.id for n in self.layout.brokers}
+
+        deadline = time.monotonic() + timeout
+        wait_until(brokers_up, timeout=timeout, message="brokers did not all register unfenced")
+        rf = min(3, len(self.layout.brokers))
+        self.create_topic(READY_TOPIC, partitions=1, replication_factor=rf,
+                          config={"min.insync.replicas": str(min(2, rf))}, exist_ok=True)
+        wait_until(lambda: self._probe_write(READY_TOPIC), timeout=max(5.0, deadline - time.monotonic()),
+                   message="a replicated topic did not accept an acks=all write")
+
+    def _probe_write(self, topic: str) -> bool:
+        from confluent_kafka import Producer
+
+        producer = Producer({"bootstrap.servers": self.layout.bootstrap, "acks": "all",
+                             "message.timeout.ms": 3000, "enable.idempotence": False})
+        result: list = []
+        producer.produce(topic, b"ready", on_delivery=lambda err, msg: result.append(err))
+        producer.flush(5)
+        return bool(result) and result[0] is None
 
     def _reachable(self, role: str) -> list:
         nodes = self.layout.brokers if role == "broker" else self.layout.controllers
