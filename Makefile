@@ -25,7 +25,7 @@ run: $(STAMP)
 test: $(STAMP) images
 	$(VENV)/bin/kch provision --clients all
 	$(VENV)/bin/pytest --kch-client confluent-kafka,franz-go
-	$(VENV)/bin/pytest $(DOCKER_SPECS) --kch-cluster docker --kch-images kch --kch-client confluent-kafka
+	$(VENV)/bin/pytest $(DOCKER_SPECS) --kch-cluster docker --kch-images kch --kch-client confluent-kafka,franz-go
 
 engine:
 	.ci/docker-engine

@@ -175,3 +175,34 @@ def test_cluster_json_describes_the_docker_cluster(cluster):
     assert data["provider"] == "docker"
     assert data["bootstrap_servers"] == cluster.bootstrap
     assert {l["server"] for l in data["links"]} == {"clients", "node-1", "node-2", "node-3"}
+
+
+def _kch(*args, env=None):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+
+
+def test_images_list_names_the_built_images():
+    res = _kch("images", "list", "--images", "kch")
+    assert res.returncode == 0, res.stderr
+    assert "kch/kafka:4.3.1" in res.stdout and "kch/toxiproxy:2.12.0" in res.stdout
+
+
+def test_cluster_up_status_down_on_docker(tmp_path):
+    env = {"KCH_STATE_DIR": str(tmp_path)}
+    name = f"bydocker{int(time.time())}"
+    up = _kch("cluster", "up", "--cluster", "docker", "--images", "kch", "--brokers", "1", "--name", name,
+              "--json", env=env)
+    assert up.returncode == 0, up.stderr
+    status = json.loads(_kch("cluster", "status", "--name", name, "--json", env=env).stdout)
+    assert status["provider"] == "docker" and status["nodes"][0]["container"].endswith("node-1")
+    label = f"{LABEL_CLUSTER}=kept-{name}"
+    assert len(engine().containers.list(filters={"label": label})) == 2   # it outlived the command
+    again = _kch("cluster", "up", "--cluster", "docker", "--name", name, env=env)
+    assert again.returncode == 2 and "already up" in again.stderr
+    down = _kch("cluster", "down", "--name", name, env=env)
+    assert down.returncode == 0 and "stopped" in down.stdout, down.stderr
+    assert not engine().containers.list(all=True, filters={"label": label})
+    assert not engine().networks.list(filters={"label": label})

@@ -49,12 +49,25 @@ def test_a_good_spec_loads_typed_values(tmp_path):
     (("- {kill: leader}", "- {explode: leader}"), 7, "faults.from.0.explode"),
     (("brokers: 3", "brokers: 3, zookeeper: true"), 2, "cluster.zookeeper"),
     (("rate: 50/s", "rate: fast"), 3, "workload.rate"),
+    (("- {kill: leader}", "- {isolate: leader, cut: unplug}"), 7, "faults.from.0.cut"),
+    (("- {kill: leader}", "- {kill: leader, cut: drop}"), 7, "faults.from.0"),
 ])
 def test_bad_specs_name_file_line_and_field(tmp_path, change, line, field):
     path = write(tmp_path, GOOD.replace(*change))
     with pytest.raises(SpecError) as err:
         load_spec(path)
     assert str(err.value).startswith(f"{path}:{line}: {field}")
+
+
+def test_true_partitions_make_a_spec_docker_only(tmp_path):
+    from harness.workload.plan import PlannedFault
+    from harness.workload.timeline import to_fault
+
+    assert load_spec(write(tmp_path, GOOD)).spec.providers() == ("local", "docker")
+    spec = load_spec(write(tmp_path, GOOD.replace("- {kill: leader}", "- {isolate: leader, cut: drop}"))).spec
+    assert spec.providers() == ("docker",)
+    fault = to_fault(PlannedFault(at=1.0, choice={"isolate": "leader", "cut": "disconnect"}, partition=0), "t")
+    assert (fault.target, fault.cut) == ("leader:t/0", "disconnect")
 
 
 def test_malformed_yaml_names_the_line(tmp_path):

@@ -22,6 +22,7 @@ The harness observes each node on host ports published from the node's real list
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import json
 import os
@@ -35,7 +36,9 @@ from pathlib import Path
 from harness.cluster import tuning
 from harness.cluster.engine import engine, labels, reap_containers, remove_cluster
 from harness.cluster.images import Images, resolve
-from harness.cluster.layout import MAX_NODES, Layout, Link, Node, host_name, pair_address
+from harness.cluster.docker_layout import (API, CLIENT, CONTROLLER, NODE_SCRIPT, container_properties,
+                                           hosts_file, plan_docker_layout)
+from harness.cluster.layout import Layout, Link, Node, host_name
 from harness.cluster.local import _cluster_id, _free_ports
 from harness.cluster.netcut import NetCuts
 from harness.cluster.observe import Observer
@@ -46,81 +49,15 @@ from harness.toxiproxy import Proxy, ToxiproxyClient
 from harness.toxiproxy.fleet import ToxiproxyFleet
 from harness.wait import wait_until
 
-CLIENT, INTERNAL, CONTROLLER, API = 9092, 9093, 9094, 8474
 PROXY_KEY = "clients"
-
-NODE_SCRIPT = """set -ef
-mkdir -p /kch/conf /var/lib/kch
-printf '%s' "$KCH_PROPERTIES" > /kch/conf/server.properties
-printf '%s' "$KCH_HOSTS" > /kch/conf/hosts
-printf '%s' "$KCH_LOG4J2" > /kch/conf/log4j2.xml
-/kch/bin/toxiproxy-server -host 0.0.0.0 -port 8474 > /kch/toxiproxy.log 2>&1 &
-J="java $KCH_JVM -Djdk.net.hosts.file=/kch/conf/hosts -Dlog4j2.configurationFile=/kch/conf/log4j2.xml"
-J="$J -Dkch.log.file=/dev/stdout -cp /opt/kafka/libs/*"
-[ -f /var/lib/kch/data/meta.properties ] || $J kafka.tools.StorageTool format -t "$KCH_CLUSTER_ID" -c /kch/conf/server.properties
-exec $J kafka.Kafka /kch/conf/server.properties
-"""
+_LIVE: "set[DockerCluster]" = set()
 
 
-def plan_docker_layout(*, brokers: int, controllers: int, ports) -> Layout:
-    """Nodes and links of a docker cluster. A node's ``client_port`` and ``controller_port``
-    are host ports published from its real listeners (for observing); ``client_proxy_port``
-    is the host port of its client link."""
-    nodes: list[Node] = []
-    voters = min(3, brokers) if controllers == 0 else 0
-    for i in range(1, brokers + 1):
-        nodes.append(Node(i, True, i <= voters, next(ports), next(ports), INTERNAL,
-                          next(ports) if i <= voters else None))
-    for j in range(controllers):
-        nodes.append(Node(brokers + j + 1, False, True, None, None, None, next(ports)))
-    links = [Link(f"client->node:{n.id}", "client", None, n.id, f"0.0.0.0:{9000 + n.id}",
-                  f"{host_name(n.id)}:{CLIENT}") for n in nodes if n.broker]
-    for src in nodes:
-        for dst in nodes:
-            if src.id == dst.id:
-                continue
-            if src.broker and dst.broker:
-                links.append(Link(f"node:{src.id}->node:{dst.id}", "replication", src.id, dst.id,
-                                  f"{pair_address(src.id, dst.id)}:{INTERNAL}", f"{host_name(dst.id)}:{INTERNAL}"))
-            if dst.controller:
-                prefix = "controller" if src.controller else "node"
-                links.append(Link(f"{prefix}:{src.id}->controller:{dst.id}", "controller", src.id, dst.id,
-                                  f"{pair_address(src.id, dst.id)}:{CONTROLLER}",
-                                  f"{host_name(dst.id)}:{CONTROLLER}"))
-    return Layout(tuple(nodes), tuple(links))
-
-
-def container_properties(layout: Layout, node: Node, address: str, tuned: dict) -> dict[str, object]:
-    """server.properties of ``node``: its listeners bind the node's network address (its own
-    toxiproxy listens on loopback addresses with the same ports)."""
-    listeners, advertised, proto = [], [], []
-    if node.broker:
-        listeners += [f"CLIENT://{address}:{CLIENT}", f"INTERNAL://{address}:{INTERNAL}"]
-        advertised += [f"CLIENT://127.0.0.1:{node.client_proxy_port}", f"INTERNAL://{host_name(node.id)}:{INTERNAL}"]
-        proto += ["CLIENT:PLAINTEXT", "INTERNAL:PLAINTEXT"]
-    if node.controller:
-        listeners.append(f"CONTROLLER://{address}:{CONTROLLER}")
-        advertised.append(f"CONTROLLER://{host_name(node.id)}:{CONTROLLER}")
-    proto.append("CONTROLLER:PLAINTEXT")
-    props: dict[str, object] = {
-        "process.roles": node.roles, "node.id": node.id,
-        "controller.quorum.voters": ",".join(f"{n.id}@{host_name(n.id)}:{CONTROLLER}" for n in layout.controllers),
-        "controller.listener.names": "CONTROLLER", "listeners": ",".join(listeners),
-        "advertised.listeners": ",".join(advertised), "listener.security.protocol.map": ",".join(proto),
-        "log.dirs": "/var/lib/kch/data",
-    }
-    if node.broker:
-        props["inter.broker.listener.name"] = "INTERNAL"
-    props.update(tuned)
-    return props
-
-
-def hosts_file(layout: Layout, node_id: int, address: str) -> str:
-    """The JVM's hosts file on node ``node_id``: itself at its address, each peer at the
-    loopback address where its own toxiproxy holds the link to that peer."""
-    lines = ["127.0.0.1 localhost", f"{address} {host_name(node_id)}"]
-    lines += [f"{pair_address(node_id, n.id)} {host_name(n.id)}" for n in layout.nodes if n.id != node_id]
-    return "\n".join(lines) + "\n"
+@atexit.register
+def _close_all() -> None:
+    """Remove what a runner leaves open when it exits without closing (a crash, an early exit)."""
+    for cluster in list(_LIVE):
+        cluster.close()
 
 
 class DockerCluster(Observer):
@@ -175,6 +112,8 @@ class DockerCluster(Observer):
         began = time.monotonic()
         client = engine()
         reap_containers()
+        if not self.detached:
+            _LIVE.add(self)
         self.images = resolve(self.kafka_version, self.image_choice)
         self.layout = plan_docker_layout(brokers=self.brokers_count, controllers=self.controllers_count,
                                          ports=_free_ports())
@@ -200,6 +139,7 @@ class DockerCluster(Observer):
 
     def close(self) -> None:
         """Remove every container and the network (a detached cluster is left running)."""
+        _LIVE.discard(self)
         if self.detached or not self.containers and self.network is None:
             return
         self.save_logs()
@@ -384,6 +324,15 @@ class DockerCluster(Observer):
             if "already exists" not in str(exc):
                 raise ClusterError(f"reconnecting node {node_id}: {exc}") from exc
 
+    def reset_network(self) -> None:
+        """Undo every true partition: each node on the network at its address, no rule of ours left."""
+        for node in self.layout.nodes:
+            container = self._node(node.id)
+            container.reload()
+            if self.network.name not in container.attrs["NetworkSettings"]["Networks"]:
+                self.reconnect(node.id)
+        self.cuts.flush()
+
     # --- readiness and status ----------------------------------------------------------------
     @property
     def bootstrap(self) -> str:
@@ -421,4 +370,4 @@ class DockerCluster(Observer):
             (self.workdir / "cluster.json").write_text(json.dumps(self.status(), indent=2))
 
 
-__all__ = ["DockerCluster", "MAX_NODES", "plan_docker_layout"]
+__all__ = ["DockerCluster"]

@@ -140,6 +140,9 @@ class LocalCluster(Observer):
     def log_path(self, node_id: int) -> Path:
         return self.workdir / "logs" / f"node-{node_id}.log"
 
+    def reset_network(self) -> None:
+        """Nothing to do: every cut here is a proxy's, and ``toxiproxy.reset()`` undoes it."""
+
     def save_logs(self) -> None:
         """Nothing to do: every node already logs to a file under ``workdir/logs``."""
 

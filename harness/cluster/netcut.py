@@ -18,6 +18,15 @@ from harness.errors import FaultError
 class NetCuts:
     def __init__(self, cluster) -> None:
         self.cluster = cluster
+        self.dirty: set[int] = set()      # nodes that may hold rules of ours
+
+    def flush(self) -> None:
+        """Remove every rule of ours from every running node (kch is alone in these chains)."""
+        for key in sorted(self.dirty):
+            if self.cluster.is_running(key):
+                for chain in ("INPUT", "OUTPUT"):
+                    self._iptables(key, ["-F", chain])
+        self.dirty.clear()
 
     def _iptables(self, key, args: list[str]) -> None:
         import docker
@@ -54,6 +63,7 @@ class NetCuts:
                         continue          # the proxy container is cut from the node's side
                     if not self.cluster.is_running(key):
                         continue          # a stopped node starts with a fresh namespace anyway
+                    self.dirty.add(key)
                     self._iptables(key, ["-I", *rule])
                     applied.append((key, rule))
         except BaseException:

@@ -96,7 +96,8 @@ class Isolate(Fault):
 class Split(Fault):
     """Partition the nodes into ``side_a`` and ``side_b``: every node-to-node link between the
     sides is cut, both directions, replication and KRaft alike. Clients still reach every node.
-    Nodes in neither side keep all their links."""
+    Nodes in neither side keep all their links. ``cut="drop"`` (docker provider) drops the
+    packets between the sides with iptables instead of cutting proxies."""
 
     side_a: tuple[int, ...]
     side_b: tuple[int, ...]
@@ -112,7 +113,7 @@ class Split(Fault):
 
 @dataclass(frozen=True)
 class Pause(Fault):
-    """SIGSTOP the target's JVM; healing sends SIGCONT."""
+    """SIGSTOP the target's JVM (docker: ``docker pause`` of its container); healing resumes it."""
 
     target: str
     recoverable = True
@@ -123,7 +124,7 @@ class Pause(Fault):
 
 @dataclass(frozen=True)
 class Kill(Fault):
-    """SIGKILL the target's JVM (no controlled shutdown). ``heal_all`` starts it again."""
+    """SIGKILL the target's JVM or container (no controlled shutdown). ``heal_all`` starts it again."""
 
     target: str
 

@@ -193,6 +193,7 @@ class Nemesis:
             except KchError:
                 self.active.pop(active.id, None)
         c = self.cluster
+        c.reset_network()
         try:
             c.toxiproxy.reset()
         except (FaultError, ClusterError):   # a stalled connection: close them all, then reset
