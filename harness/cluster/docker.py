@@ -97,17 +97,6 @@ class DockerCluster(Observer):
         self.cuts: NetCuts | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def __enter__(self) -> "DockerCluster":
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def start(self, *, timeout: float = 120.0) -> "DockerCluster":
         began = time.monotonic()
         client = engine()

@@ -8,7 +8,7 @@ Inside the network a node listens on fixed ports (CLIENT 9092, INTERNAL 9093, CO
 
 from __future__ import annotations
 
-from harness.cluster.layout import Layout, Link, Node, host_name, pair_address
+from harness.cluster.layout import Layout, Link, Node, host_name, pair_address, peer_links
 
 CLIENT, INTERNAL, CONTROLLER, API = 9092, 9093, 9094, 8474
 
@@ -38,18 +38,8 @@ def plan_docker_layout(*, brokers: int, controllers: int, ports) -> Layout:
         nodes.append(Node(brokers + j + 1, False, True, None, None, None, next(ports)))
     links = [Link(f"client->node:{n.id}", "client", None, n.id, f"0.0.0.0:{9000 + n.id}",
                   f"{host_name(n.id)}:{CLIENT}") for n in nodes if n.broker]
-    for src in nodes:
-        for dst in nodes:
-            if src.id == dst.id:
-                continue
-            if src.broker and dst.broker:
-                links.append(Link(f"node:{src.id}->node:{dst.id}", "replication", src.id, dst.id,
-                                  f"{pair_address(src.id, dst.id)}:{INTERNAL}", f"{host_name(dst.id)}:{INTERNAL}"))
-            if dst.controller:
-                prefix = "controller" if src.controller else "node"
-                links.append(Link(f"{prefix}:{src.id}->controller:{dst.id}", "controller", src.id, dst.id,
-                                  f"{pair_address(src.id, dst.id)}:{CONTROLLER}",
-                                  f"{host_name(dst.id)}:{CONTROLLER}"))
+    links += peer_links(nodes, lambda dst, kind: INTERNAL if kind == "replication" else CONTROLLER,
+                        lambda dst: host_name(dst.id))
     return Layout(tuple(nodes), tuple(links))
 
 

@@ -24,7 +24,7 @@ is never proxied.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 MAX_NODES = 200
 
@@ -138,25 +138,33 @@ def plan_layout(*, brokers: int, controllers: int = 0, ports: Iterator[int],
                           next(ports) if is_controller else None))
     for j in range(controllers):
         nodes.append(Node(brokers + j + 1, False, True, None, None, None, next(ports)))
+    links = [Link(f"client->node:{n.id}", "client", None, n.id,
+                  f"127.0.0.1:{n.client_proxy_port}", f"127.0.0.1:{n.client_port}")
+             for n in nodes if n.broker and client_proxies]
+    links += peer_links(nodes, lambda dst, kind: dst.internal_port if kind == "replication" else dst.controller_port,
+                        lambda dst: "127.0.0.1")
+    return Layout(tuple(nodes), tuple(links))
+
+
+def peer_links(nodes: list[Node], port: Callable[[Node, str], int], host: Callable[[Node], str]) -> list[Link]:
+    """Every node-to-node link: replication between brokers, KRaft traffic to controllers.
+    Proxy S->D listens on ``pair_address(S, D):port(D, kind)`` and forwards to
+    ``host(D):port(D, kind)``."""
     links: list[Link] = []
-    for n in nodes:
-        if n.broker and client_proxies:
-            links.append(Link(f"client->node:{n.id}", "client", None, n.id,
-                              f"127.0.0.1:{n.client_proxy_port}", f"127.0.0.1:{n.client_port}"))
     for src in nodes:
         for dst in nodes:
             if src.id == dst.id:
                 continue
-            if src.broker and dst.broker:
-                links.append(Link(f"node:{src.id}->node:{dst.id}", "replication", src.id, dst.id,
-                                  f"{pair_address(src.id, dst.id)}:{dst.internal_port}",
-                                  f"127.0.0.1:{dst.internal_port}"))
-            if dst.controller:
-                prefix = "controller" if src.controller else "node"
-                links.append(Link(f"{prefix}:{src.id}->controller:{dst.id}", "controller", src.id, dst.id,
-                                  f"{pair_address(src.id, dst.id)}:{dst.controller_port}",
-                                  f"127.0.0.1:{dst.controller_port}"))
-    return Layout(tuple(nodes), tuple(links))
+            kinds = (["replication"] if src.broker and dst.broker else []) + (["controller"] if dst.controller else [])
+            for kind in kinds:
+                if kind == "replication":
+                    name = f"node:{src.id}->node:{dst.id}"
+                else:
+                    name = f"{'controller' if src.controller else 'node'}:{src.id}->controller:{dst.id}"
+                p = port(dst, kind)
+                links.append(Link(name, kind, src.id, dst.id, f"{pair_address(src.id, dst.id)}:{p}",
+                                  f"{host(dst)}:{p}"))
+    return links
 
 
 def node_properties(layout: Layout, node: Node, *, data_dir: str, tuned: dict[str, object]) -> dict[str, object]:

@@ -85,17 +85,6 @@ class LocalCluster(Observer):
         self._dist = None
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def __enter__(self) -> "LocalCluster":
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def start(self, *, timeout: float = 90.0) -> "LocalCluster":
         """Provision, configure, format and start every node; return when the cluster is ready."""
         reap_orphans()

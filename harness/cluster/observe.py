@@ -22,10 +22,28 @@ READY_TOPIC = "__kch_ready"
 
 
 class Observer:
-    """Topology queries; mixed into a cluster provider that has ``layout``, ``is_running`` and ``paused``."""
+    """Topology queries and the context-manager protocol, for a cluster provider that has
+    ``layout``, ``paused``, ``is_running``, ``check_alive``, ``start`` and ``close``."""
 
     layout: Layout
     paused: set[int]
+
+    def start(self):  # pragma: no cover - provided by the cluster
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - provided by the cluster
+        raise NotImplementedError
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def is_running(self, node_id: int) -> bool:  # pragma: no cover - provided by the cluster
         raise NotImplementedError

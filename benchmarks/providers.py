@@ -5,7 +5,7 @@ A *partition/heal cycle* is: apply ``Isolate(leader, cut)`` on a healthy cluster
 replicated topic, wait until the partition has another leader, heal, and wait until the
 cluster is healthy again (every ISR full). Medians of ``--rounds`` (default 5).
 
-Run: ``.venv/bin/python benchmarks/docker.py [--rounds 5] [--build-rounds 1]``
+Run: ``.venv/bin/python benchmarks/providers.py [--rounds 5] [--build-rounds 1]``
 (``--build-rounds`` > 0 deletes and rebuilds the kch images: root, about a minute each).
 """
 
