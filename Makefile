@@ -8,7 +8,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo -E)
 # Specs that also run on the docker provider in `make test`: true partitions, link toxics
 # between nodes, and coordinator faults.
 DOCKER_SPECS := specs/producer/idempotent-true-partition.yaml specs/producer/acks1-loss-on-leader-kill.yaml \
-	specs/group/coordinator-failover.yaml
+	specs/group/coordinator-failover.yaml specs/group/coordinator-true-partition.yaml
 
 .PHONY: run test provision images engine clean
 

@@ -8,6 +8,7 @@ says so (an isolated broker's own stale view cannot make it look healthy).
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Callable, TypeVar
 
@@ -19,6 +20,15 @@ from harness.wait import wait_until
 T = TypeVar("T")
 ASK_TIMEOUT = 1.5
 READY_TOPIC = "__kch_ready"
+# librdkafka's own log lines of the harness's helper clients (probes, admin): into a run's
+# client.log when one is being written (a child of kch.client), never onto the terminal.
+HARNESS_CLIENT_LOG = logging.getLogger("kch.client.harness")
+HARNESS_CLIENT_LOG.addHandler(logging.NullHandler())
+
+
+def harness_client(bootstrap: str, **config: object) -> dict:
+    """Config of a confluent-kafka client the harness itself uses (not a client under test)."""
+    return {"bootstrap.servers": bootstrap, "logger": HARNESS_CLIENT_LOG, **config}
 
 
 class Observer:
@@ -69,8 +79,8 @@ class Observer:
     def _probe_write(self, topic: str) -> bool:
         from confluent_kafka import Producer
 
-        producer = Producer({"bootstrap.servers": self.layout.bootstrap, "acks": "all",
-                             "message.timeout.ms": 3000, "enable.idempotence": False})
+        producer = Producer(harness_client(self.layout.bootstrap, **{"acks": "all", "message.timeout.ms": 3000,
+                                                                     "enable.idempotence": False}))
         result: list = []
         producer.produce(topic, b"ready", on_delivery=lambda err, msg: result.append(err))
         producer.flush(5)
@@ -143,7 +153,7 @@ class Observer:
         from confluent_kafka import KafkaException
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient({"bootstrap.servers": self.layout.bootstrap})
+        admin = AdminClient(harness_client(self.layout.bootstrap))
         try:
             desc = admin.describe_consumer_groups([group], request_timeout=5)[group].result(timeout=10)
         except KafkaException:
@@ -180,7 +190,7 @@ class Observer:
         from confluent_kafka.admin import AdminClient, NewTopic
 
         rf = replication_factor or min(3, len(self.layout.brokers))
-        admin = AdminClient({"bootstrap.servers": self.layout.bootstrap})
+        admin = AdminClient(harness_client(self.layout.bootstrap))
         futures = admin.create_topics([NewTopic(name, partitions, rf, config=dict(config or {}))],
                                       operation_timeout=timeout, request_timeout=timeout)
         try:

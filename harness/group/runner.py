@@ -97,7 +97,9 @@ def _stable(bootstrap: str, group: str) -> tuple[list[str], set[tuple]] | None:
     from confluent_kafka import ConsumerGroupState, KafkaException
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    from harness.cluster.observe import harness_client
+
+    admin = AdminClient(harness_client(bootstrap))
     try:
         desc = admin.describe_consumer_groups([group], request_timeout=5)[group].result(timeout=10)
     except KafkaException:
