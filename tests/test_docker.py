@@ -8,6 +8,7 @@ skip itself when they are missing.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -62,7 +63,7 @@ def test_containers_have_stable_names_labels_and_addresses(cluster):
     names = sorted(c.name for c in mine)
     assert names == sorted([f"kch-{cluster.name}-proxy"] + [f"kch-{cluster.name}-node-{i}" for i in (1, 2, 3)])
     for c in mine:
-        assert c.labels[LABEL_OWNER].startswith(f"{__import__('os').getpid()}:")
+        assert c.labels[LABEL_OWNER].startswith(f"{os.getpid()}:")
         net = c.attrs["NetworkSettings"]["Networks"][cluster.network.name]
         if "node" in c.name:
             node = int(c.name.rsplit("-", 1)[1])
@@ -133,10 +134,10 @@ def test_a_link_toxic_outlives_a_restart_of_its_node(cluster, nemesis):
 
 def test_true_cuts_are_refused_on_the_local_provider():
     from harness.cluster import LocalCluster
+    from harness.cluster.layout import plan_layout
 
-    local = LocalCluster(brokers=1)
-    local.layout = __import__("harness.cluster.layout", fromlist=["plan_layout"]).plan_layout(
-        brokers=1, ports=iter(range(20000, 20010)))
+    local = LocalCluster(brokers=1)           # never started: the refusal comes first
+    local.layout = plan_layout(brokers=1, ports=iter(range(20000, 20010)))
     with pytest.raises(FaultError, match="needs --cluster docker"):
         Nemesis(local, History()).apply(Isolate("node:1", cut="drop"))
     with pytest.raises(UsageError, match="clients=False"):
@@ -178,8 +179,6 @@ def test_cluster_json_describes_the_docker_cluster(cluster):
 
 
 def _kch(*args, env=None):
-    import os
-
     return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True,
                           timeout=300, env={**os.environ, **(env or {})})
 
@@ -206,3 +205,17 @@ def test_cluster_up_status_down_on_docker(tmp_path):
     assert down.returncode == 0 and "stopped" in down.stdout, down.stderr
     assert not engine().containers.list(all=True, filters={"label": label})
     assert not engine().networks.list(filters={"label": label})
+
+
+def test_engine_errors_become_one_line_kch_errors():
+    import docker
+
+    from harness.cluster.engine import engine_errors
+    from harness.errors import ClusterError
+
+    @engine_errors()
+    def pause_node():
+        raise docker.errors.APIError("409 Conflict: container is not running\nmore detail")
+
+    with pytest.raises(ClusterError, match=r"^docker: pause node failed: 409 Conflict: container is not running$"):
+        pause_node()

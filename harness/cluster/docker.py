@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness.cluster import tuning
-from harness.cluster.engine import engine, labels, reap_containers, remove_cluster
+from harness.cluster.engine import engine, engine_errors, labels, reap_containers, remove_cluster
 from harness.cluster.images import Images, resolve
 from harness.cluster.docker_layout import (API, CLIENT, CONTROLLER, NODE_SCRIPT, container_properties,
                                            hosts_file, plan_docker_layout)
@@ -97,6 +97,7 @@ class DockerCluster(Observer):
         self.cuts: NetCuts | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
+    @engine_errors()
     def start(self, *, timeout: float = 120.0) -> "DockerCluster":
         began = time.monotonic()
         client = engine()
@@ -246,6 +247,7 @@ class DockerCluster(Observer):
             raise UsageError(f"node {node_id} does not exist (nodes: {[n.id for n in self.layout.nodes]})")
         return self.containers[node_id]
 
+    @engine_errors()
     def state(self, node_id: int) -> str:
         import docker
 
@@ -259,6 +261,7 @@ class DockerCluster(Observer):
     def is_running(self, node_id: int) -> bool:
         return self.state(node_id) in ("running", "paused")
 
+    @engine_errors()
     def start_node(self, node_id: int) -> None:
         """Start node ``node_id`` (again) on its existing data; its link proxies come back as they were."""
         if self.is_running(node_id):
@@ -268,11 +271,13 @@ class DockerCluster(Observer):
         self._sync(node_id)
         self.write_status()
 
+    @engine_errors()
     def kill(self, node_id: int) -> None:
         """SIGKILL the node's container (JVM and its link proxies)."""
         self._require_running(node_id).kill()
         self.paused.discard(node_id)
 
+    @engine_errors()
     def terminate(self, node_id: int, *, timeout: float = 30.0) -> None:
         """SIGTERM the JVM (a controlled shutdown), SIGKILL after ``timeout``."""
         container = self._require_running(node_id)
@@ -281,11 +286,13 @@ class DockerCluster(Observer):
         container.stop(timeout=int(timeout))
         self.paused.discard(node_id)
 
+    @engine_errors()
     def pause(self, node_id: int) -> None:
         """Freeze the node's container (the cgroup freezer: every process in it stops)."""
         self._require_running(node_id).pause()
         self.paused.add(node_id)
 
+    @engine_errors()
     def resume(self, node_id: int) -> None:
         if node_id in self.paused and self.state(node_id) == "paused":
             self._node(node_id).unpause()
@@ -299,10 +306,12 @@ class DockerCluster(Observer):
         return self._node(node_id)
 
     # --- true partitions ---------------------------------------------------------------------
+    @engine_errors()
     def disconnect(self, node_id: int) -> None:
         """Take the node's container off the network: no peer, client or proxy reaches it."""
         self.network.disconnect(self._node(node_id), force=True)
 
+    @engine_errors()
     def reconnect(self, node_id: int) -> None:
         import docker
 
@@ -313,6 +322,7 @@ class DockerCluster(Observer):
             if "already exists" not in str(exc):
                 raise ClusterError(f"reconnecting node {node_id}: {exc}") from exc
 
+    @engine_errors()
     def reset_network(self) -> None:
         """Undo every true partition: each node on the network at its address, no rule of ours left."""
         for node in self.layout.nodes:

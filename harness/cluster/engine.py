@@ -9,6 +9,7 @@ every start removes what a dead runner left, found by label (also after a SIGKIL
 
 from __future__ import annotations
 
+import functools
 import os
 
 import psutil
@@ -42,6 +43,24 @@ def engine():
         raise ToolMissing(f"no Docker engine answers ({type(exc).__name__}): {FIX}") from None
     _client = client
     return client
+
+
+def engine_errors(error: type = ClusterError):
+    """Decorator: what the engine raises (docker's errors, a connection that failed) becomes
+    ``error`` (exit 3) naming the call, never a traceback."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            import docker
+            import requests
+
+            try:
+                return fn(*args, **kwargs)
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+                raise error(f"docker: {fn.__name__.strip('_').replace('_', ' ')} failed: "
+                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+        return call
+    return wrap
 
 
 def owner_label() -> str:

@@ -149,8 +149,8 @@ def build_base(*, mirror: str | None = None, rebuild: bool = False, quiet: bool 
         _say(quiet, f"kch images: debootstrap bookworm ({BASE_PACKAGES}) from {mirror}")
         _run(["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}", "bookworm", str(rootfs), mirror],
              "debootstrap", timeout=1200)
-        (rootfs / "var/cache/apt/archives").exists() and _run(
-            ["find", str(rootfs / "var/cache/apt/archives"), "-name", "*.deb", "-delete"], "clean", timeout=60)
+        for deb in (rootfs / "var/cache/apt/archives").glob("*.deb"):   # not needed in the image
+            deb.unlink()
         _run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(tar), "."], "tar", timeout=600)
         _say(quiet, f"kch images: docker import -> {BASE}")
         repo, tag = BASE.split(":")

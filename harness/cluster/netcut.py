@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+from harness.cluster.engine import engine_errors
 from harness.errors import FaultError
 
 
@@ -28,6 +29,7 @@ class NetCuts:
                     self._iptables(key, ["-F", chain])
         self.dirty.clear()
 
+    @engine_errors(FaultError)
     def _iptables(self, key, args: list[str]) -> None:
         import docker
 
