@@ -27,8 +27,10 @@ class G(B):
         return self.ev(f"member-{m}", "assigned", "ok", detail={
             "partitions": [["t", p] for p in parts], "generation": gen, "protocol": protocol})
 
-    def revoked(self, m, parts=None):
+    def revoked(self, m, parts=None, lost=False):
         detail = {} if parts is None else {"partitions": [["t", p] for p in parts]}
+        if lost:
+            detail["lost"] = True
         return self.ev(f"member-{m}", "revoked", "ok", detail=detail)
 
     def read(self, m, p, lo, hi=None):
@@ -229,6 +231,44 @@ def test_a_crashed_member_owns_nothing_for_split_ownership():
     b.read(1, 0, 3)
     b.drain()
     assert_only(results(b))
+
+
+def test_a_member_that_learns_it_was_removed_was_a_zombie_not_an_owner():
+    # member-0 stalled past max.poll.interval.ms: the coordinator removed it and gave p1 to
+    # member-1; on resuming it returned buffered records of p1, then learned of the loss.
+    b = before_rebalance(COOP)
+    b.assigned(1, [1], 2, COOP)
+    b.read(1, 1, 3, 5)
+    b.read(0, 1, 3, 4)
+    b.revoked(0, [1], lost=True)
+    b.drain()
+    res = results(b)
+    assert_only(res, "unrevoked-read", "redelivery")   # the zombie's reads, not split ownership
+    got = the(res, "unrevoked-read")
+    assert (got["previous_released_by"], got["previous_owner_read_in_overlap"]) == ("lost", True)
+
+
+def test_a_stale_assignment_to_a_removed_member_is_not_split_ownership():
+    # After its stall, member-0 first receives an old assignment of p1 (already given to
+    # member-1), reads buffered records, then learns the partitions were lost.
+    b = before_rebalance(COOP)
+    b.revoked(0, [1])
+    b.assigned(1, [1], 2, COOP)
+    b.assigned(0, [1], 2, COOP)
+    b.read(1, 1, 3, 5)
+    b.read(0, 1, 3, 4)
+    b.revoked(0, [1], lost=True)
+    b.drain()
+    assert "split-ownership" not in [a for a, r in results(b).items() if r.status == "found"]
+    b2 = before_rebalance(COOP)                        # the same without "lost": split
+    b2.revoked(0, [1])
+    b2.assigned(1, [1], 2, COOP)
+    b2.assigned(0, [1], 2, COOP)
+    b2.read(1, 1, 3, 5)
+    b2.read(0, 1, 3, 4)
+    b2.revoked(0, [1])
+    b2.drain()
+    assert results(b2)["split-ownership"].status == "found"
 
 
 def test_split_ownership_open_ended_overlap():

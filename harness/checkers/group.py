@@ -66,6 +66,14 @@ def split_ownership(history: Source) -> CheckResult:
     Per partition, each pair of ownership periods of different members that overlap (from
     the later ``assigned`` to the earlier ownership end; a crash ends ownership at once) is an
     occurrence if each member read the partition inside the overlap.
+
+    A pair is not counted if either period ended in a revocation the client reports as
+    *lost*: that member had been removed from the group (its session or poll interval ran
+    out) and learned it only then, so it was no member in the overlap. Its reads there are a
+    zombie's (often records buffered before a stall, or an assignment callback that arrived
+    stale after it), and ``unrevoked-read`` reports them. The coordinator gives a partition to
+    another member only once its owner revoked it or left the group; a member that was never
+    removed is never told its partitions were lost.
     """
     gx = _index(history, SPLIT_OWNERSHIP, periods=True)
     if isinstance(gx, CheckResult):
@@ -76,7 +84,7 @@ def split_ownership(history: Source) -> CheckResult:
         for p in periods:                                 # in start order
             active = [a for a in active if a.end is None or a.end > p.start]
             for a in active:
-                if a.member == p.member:
+                if a.member == p.member or "lost" in (a.ended_by, p.ended_by):
                     continue
                 hi = _ends(a.end, p.end)
                 (a0, a1), (p0, p1) = _span(a, p.start, hi), _span(p, p.start, hi)

@@ -94,7 +94,7 @@ class Period:
         self.maybe = maybe                # offsets of info commits after it (maybe applied)
         self.end: int | None = None       # ownership end (position); None: owned to the end
         self.end_mono: float | None = None
-        self.ended_by: str | None = None  # revoked | assigned | stop | crash | start
+        self.ended_by: str | None = None  # revoked | lost | assigned | stop | crash | start
         self.claim_end: int | None = None     # claim end (differs only after a crash)
         self.claim_end_mono: float | None = None
         self.pos: list[int] = []          # reads in the period: positions, offsets, monos
@@ -243,7 +243,7 @@ class _Builder:
         for tp in list(mine) if parts is None else _tps(parts):
             period = mine.pop(tp, None)
             if period is not None:
-                period.close(pos, ev.mono, "revoked")
+                period.close(pos, ev.mono, "lost" if ev.detail.get("lost") else "revoked")
 
     def commit(self, ev: Event, pos: int) -> None:
         offsets = ev.detail.get("offsets")
