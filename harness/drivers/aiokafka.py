@@ -41,7 +41,7 @@ import threading
 import time
 
 from harness.drivers.common import (
-    COMMIT_DEFINITE, CONSUMER_KEYS, DRIVER, MODES, PROTOCOLS, PRODUCE_DEFINITE, BadValue, Unsupported,
+    COMMIT_DEFINITE, CONSUMER_KEYS, DEFAULT_API_TIMEOUT_MS, DRIVER, MODES, PROTOCOLS, PRODUCE_DEFINITE, BadValue, Unsupported,
     claim_stdout, role_failed, role_runner, emit, emit_batch, error_name, error_text, map_config,
     offsets_list, setup_logging, start_reader, to_acks, to_bool, to_compression, to_int, to_str,
     tps,
@@ -61,7 +61,6 @@ from aiokafka.structs import TopicPartition  # noqa: E402
 
 CLIENT = "aiokafka"
 LOG = logging.getLogger("kch.driver")
-DEFAULT_API_TIMEOUT_MS = 60000          # Java's default.api.timeout.ms
 DEFAULT_MAX_POLL_RECORDS = 500          # Java's max.poll.records (aiokafka's default: no limit)
 DEFAULT_DELIVERY_TIMEOUT_MS = 120000    # Java's delivery.timeout.ms
 

@@ -306,6 +306,10 @@ CONSUMER_KEYS = {
 }
 
 MODES = ("commit-after-process", "commit-async", "auto-commit")
+# A synchronous commit never blocks a member for longer than Java's commitSync does by
+# default (default.api.timeout.ms): a member stuck in a commit stops polling, so it cannot
+# rejoin a rebalance. On expiry the commit is reported failed (recorded as unknown).
+DEFAULT_API_TIMEOUT_MS = 60000
 PROTOCOLS = ("classic-eager", "classic-cooperative", "consumer")
 
 

@@ -26,7 +26,7 @@ import threading
 import time
 
 from harness.drivers.common import (
-    COMMIT_DEFINITE, CONSUMER_KEYS, MODES, PROTOCOLS, PRODUCE_DEFINITE, BadValue, Unsupported,
+    COMMIT_DEFINITE, CONSUMER_KEYS, DEFAULT_API_TIMEOUT_MS, MODES, PROTOCOLS, PRODUCE_DEFINITE, BadValue, Unsupported,
     claim_stdout, role_failed, role_runner, emit, emit_batch, error_name, error_text, map_config,
     offsets_list, read_commands, setup_logging, start_reader, to_acks, to_bool, to_compression,
     to_int, to_str, tps,
@@ -350,7 +350,7 @@ class Driver:
         self.startup_complete()
 
         process_s = float(start.get("process_ms", 0) or 0) / 1000
-        commit_timeout = drv.get("default.api.timeout.ms")
+        commit_timeout = drv.get("default.api.timeout.ms", DEFAULT_API_TIMEOUT_MS)
         pending_async: dict[int, dict] = {}
         async_seq = 0
 
@@ -404,10 +404,7 @@ class Driver:
                     continue
                 emit("offsets_commit_started", offsets=offsets_list(offs), **{"async": False})
                 try:
-                    if commit_timeout is not None:
-                        consumer.commit(offsets=commit, timeout_ms=commit_timeout)
-                    else:
-                        consumer.commit(offsets=commit)
+                    consumer.commit(offsets=commit, timeout_ms=commit_timeout)
                     emit("offsets_committed", offsets=offsets_list(offs), success=True, **{"async": False})
                 except Exception as exc:
                     emit("offsets_committed", offsets=offsets_list(offs), success=False, error=error_text(exc),
