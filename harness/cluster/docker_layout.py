@@ -8,7 +8,7 @@ Inside the network a node listens on fixed ports (CLIENT 9092, INTERNAL 9093, CO
 
 from __future__ import annotations
 
-from harness.cluster.layout import Layout, Link, Node, host_name, pair_address, peer_links
+from harness.cluster.layout import Layout, Link, Node, host_name, pair_address, peer_links, server_properties
 
 CLIENT, INTERNAL, CONTROLLER, API = 9092, 9093, 9094, 8474
 
@@ -46,26 +46,9 @@ def plan_docker_layout(*, brokers: int, controllers: int, ports) -> Layout:
 def container_properties(layout: Layout, node: Node, address: str, tuned: dict) -> dict[str, object]:
     """server.properties of ``node``: its listeners bind the node's network address (its own
     toxiproxy listens on loopback addresses with the same ports)."""
-    listeners, advertised, proto = [], [], []
-    if node.broker:
-        listeners += [f"CLIENT://{address}:{CLIENT}", f"INTERNAL://{address}:{INTERNAL}"]
-        advertised += [f"CLIENT://127.0.0.1:{node.client_proxy_port}", f"INTERNAL://{host_name(node.id)}:{INTERNAL}"]
-        proto += ["CLIENT:PLAINTEXT", "INTERNAL:PLAINTEXT"]
-    if node.controller:
-        listeners.append(f"CONTROLLER://{address}:{CONTROLLER}")
-        advertised.append(f"CONTROLLER://{host_name(node.id)}:{CONTROLLER}")
-    proto.append("CONTROLLER:PLAINTEXT")
-    props: dict[str, object] = {
-        "process.roles": node.roles, "node.id": node.id,
-        "controller.quorum.voters": ",".join(f"{n.id}@{host_name(n.id)}:{CONTROLLER}" for n in layout.controllers),
-        "controller.listener.names": "CONTROLLER", "listeners": ",".join(listeners),
-        "advertised.listeners": ",".join(advertised), "listener.security.protocol.map": ",".join(proto),
-        "log.dirs": "/var/lib/kch/data",
-    }
-    if node.broker:
-        props["inter.broker.listener.name"] = "INTERNAL"
-    props.update(tuned)
-    return props
+    voters = ",".join(f"{n.id}@{host_name(n.id)}:{CONTROLLER}" for n in layout.controllers)
+    return server_properties(node, bind=address, ports=(CLIENT, INTERNAL, CONTROLLER), voters=voters,
+                             data_dir="/var/lib/kch/data", tuned=tuned)
 
 
 def hosts_file(layout: Layout, node_id: int, address: str) -> str:

@@ -168,21 +168,30 @@ def peer_links(nodes: list[Node], port: Callable[[Node, str], int], host: Callab
 
 
 def node_properties(layout: Layout, node: Node, *, data_dir: str, tuned: dict[str, object]) -> dict[str, object]:
-    """server.properties of ``node``."""
+    """server.properties of a local ``node``: listeners on 127.0.0.1 at its own ports."""
+    return server_properties(node, bind="127.0.0.1", voters=layout.voters(),
+                             ports=(node.client_port, node.internal_port, node.controller_port),
+                             data_dir=data_dir, tuned=tuned)
+
+
+def server_properties(node: Node, *, bind: str, ports: tuple, voters: str, data_dir: str,
+                      tuned: dict[str, object]) -> dict[str, object]:
+    """server.properties of ``node``, its listeners bound to ``bind`` at ``ports`` (CLIENT,
+    INTERNAL, CONTROLLER), which peers reach under its name; clients reach it at its proxy."""
+    client, internal, controller = ports
     listeners, advertised, proto = [], [], []
     if node.broker:
-        listeners += [f"CLIENT://127.0.0.1:{node.client_port}", f"INTERNAL://127.0.0.1:{node.internal_port}"]
-        advertised += [f"CLIENT://127.0.0.1:{node.client_proxy_port}",
-                       f"INTERNAL://{host_name(node.id)}:{node.internal_port}"]
+        listeners += [f"CLIENT://{bind}:{client}", f"INTERNAL://{bind}:{internal}"]
+        advertised += [f"CLIENT://127.0.0.1:{node.client_proxy_port}", f"INTERNAL://{host_name(node.id)}:{internal}"]
         proto += ["CLIENT:PLAINTEXT", "INTERNAL:PLAINTEXT"]
     if node.controller:
-        listeners.append(f"CONTROLLER://127.0.0.1:{node.controller_port}")
-        advertised.append(f"CONTROLLER://{host_name(node.id)}:{node.controller_port}")
+        listeners.append(f"CONTROLLER://{bind}:{controller}")
+        advertised.append(f"CONTROLLER://{host_name(node.id)}:{controller}")
     proto.append("CONTROLLER:PLAINTEXT")
     props: dict[str, object] = {
         "process.roles": node.roles,
         "node.id": node.id,
-        "controller.quorum.voters": layout.voters(),
+        "controller.quorum.voters": voters,
         "controller.listener.names": "CONTROLLER",
         "listeners": ",".join(listeners),
         "advertised.listeners": ",".join(advertised),
