@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from harness.cluster import LocalCluster
-from harness.group.runner import Membership, _observe_stable
+from harness.run.group import Membership
+from harness.run.settle import observe_stable
 from harness.history import History
 from harness.spec.model import Spec
 from harness.wait import wait_until
@@ -35,7 +36,7 @@ def one_round(cluster: LocalCluster, protocol: str, n: int, logs: Path) -> float
     try:
         for _ in range(3):
             group.join()
-        if not _observe_stable(group, history, topic, 6, cluster.bootstrap, notes):
+        if not observe_stable(group, history, 6, cluster.bootstrap, notes):
             raise RuntimeError(f"{protocol}: the group did not form: {notes}")
         began = time.monotonic()
         group.members[0].crash()
@@ -46,7 +47,7 @@ def one_round(cluster: LocalCluster, protocol: str, n: int, logs: Path) -> float
             return survivors <= got
 
         wait_until(reassigned, timeout=60, message=f"{protocol}: the survivors got no new assignment")
-        if not _observe_stable(group, history, topic, 6, cluster.bootstrap, notes):
+        if not observe_stable(group, history, 6, cluster.bootstrap, notes):
             raise RuntimeError(f"{protocol}: the group did not settle: {notes}")
         return time.monotonic() - began
     finally:

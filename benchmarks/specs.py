@@ -21,11 +21,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from harness.clients import get_client
-from harness.conformance import ClusterPool, Context, run_spec
+from harness.run.conformance import ClusterPool, Context, run_spec
 from harness.provision import DEFAULT_KAFKA_VERSION
 from harness.spec import load_spec
 from harness.suite import load_suite
-from harness.workload.explore import PROFILES, Profile
+from harness.plan.explore import PROFILES, Profile
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -65,7 +65,7 @@ def _version(config: pytest.Config) -> str:
 def _pool(config: pytest.Config):
     state = config.stash[_STATE]
     if state["pool"] is None:
-        from harness.conformance import ClusterPool, new_run_id
+        from harness.run.conformance import ClusterPool, new_run_id
 
         from datetime import datetime, timezone
 
@@ -91,8 +91,8 @@ def _ctx(config: pytest.Config, ref: str):
     contexts = state.setdefault("contexts", {})
     if ref not in contexts:
         from harness.clients import get_client
-        from harness.conformance import Context, _slug, client_logs_to
-        from harness.workload.explore import PROFILES
+        from harness.run.conformance import Context, _slug, client_logs_to
+        from harness.plan.explore import PROFILES
 
         pool = _pool(config)
         client = get_client(ref)
@@ -135,8 +135,8 @@ class SpecItem(pytest.Item):
         self.loaded, self.client = loaded, client
 
     def runtest(self) -> None:
-        from harness.conformance import run_spec
-        from harness.results import PASS, SKIPPED
+        from harness.run.conformance import run_spec
+        from harness.judge.results import PASS, SKIPPED
 
         result = run_spec(self.loaded, _ctx(self.config, self.client))
         self.config.stash[_STATE]["results"].append(result)
@@ -170,7 +170,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     pool.close()
     handler = state.pop("log_handler", None)
     if handler is not None:
-        from harness.conformance import CLIENT_LOG
+        from harness.run.conformance import CLIENT_LOG
 
         CLIENT_LOG.removeHandler(handler)
         handler.close()
@@ -179,7 +179,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def _write_report(config: pytest.Config, state: dict) -> None:
-    from harness.conformance import run_result
+    from harness.run.conformance import run_result
     from harness.report import write_report
 
     run = run_result(run_id=state["run_id"], started=state["started"],

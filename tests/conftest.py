@@ -1,4 +1,4 @@
 import logging
 
-# librdkafka's log lines go to this logger (see harness.demo.CLIENT_LOG); keep them out of CI logs.
+# librdkafka's log lines go to this logger (see harness.run.pool.CLIENT_LOG); keep them out of CI logs.
 logging.getLogger("kch.client").setLevel(logging.CRITICAL)

@@ -13,8 +13,8 @@ from harness.group.members import MemberProcess
 from harness.history import History
 from harness.procs import ProcessGroup
 from harness.wait import wait_until
-from harness.workload.plan import Plan
-from harness.workload.roles import ProducerRole, drain
+from harness.plan.plan import Plan
+from harness.run.roles import ProducerRole, drain
 
 pytestmark = pytest.mark.cluster
 

@@ -10,18 +10,18 @@ import pytest
 from hypothesis import find, given, settings
 
 from harness.checkers import CheckResult
-from harness.counterexample import load as load_counterexample
+from harness.run.counterexample import load as load_counterexample
 from harness.errors import UsageError
-from harness.faults import Down, Isolate, Kill, Toxic
-from harness.results import ERROR, FAIL, PASS, UNKNOWN, merge
+from harness.faults import Down, Fault, Isolate, Kill, Toxic
+from harness.judge.results import ERROR, FAIL, PASS, UNKNOWN, merge
 from harness.spec import load_spec
 from harness.spec.model import Spec
-from harness.spec.strategies import plans
+from harness.plan.strategies import plans
 from harness.suite import load_suite, resolve_targets
-from harness.verdict import check_expect, judge, spec_verdict
-from harness.workload.explore import Profile, explore
-from harness.workload.plan import Plan, PlannedFault
-from harness.workload.timeline import to_fault
+from harness.judge.verdict import check_expect, judge, spec_verdict
+from harness.plan.explore import Profile, explore
+from harness.plan.plan import FaultStep, Plan, PlannedFault
+from harness.run.faults import to_fault
 
 ROOT = Path(__file__).resolve().parent.parent
 MENU_SPEC = Spec.model_validate({
@@ -41,11 +41,12 @@ def test_plans_stay_inside_the_spec_ranges(plan: Plan):
     assert [f.at for f in plan.faults] == sorted(f.at for f in plan.faults)
     for f in plan.faults:
         assert 0.5 <= f.at <= max(0.5, plan.horizon() * 0.8) + 0.05   # tenths of a second and 0 <= f.partition < 4
-        if "pause" in f.choice:
+        kinds = [s.kind for s in f.steps]
+        if "pause" in kinds:
             assert 1.0 <= f.duration <= 2.0 and 1 <= f.node <= 3
-        if "kill" in f.choice:
+        if "kill" in kinds:
             assert f.duration is None
-        if "toxic" in f.choice:
+        if "toxic" in kinds:
             assert f.duration == 3.0          # default for a recoverable fault without `for`
     assert Plan.from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
 
@@ -54,16 +55,19 @@ def test_a_timeline_is_taken_as_written():
     spec = load_spec(ROOT / "specs/producer/acks1-loss-on-leader-kill.yaml").spec
     plan = find(plans(spec), lambda p: True)
     assert [(f.at, f.duration) for f in plan.faults] == [(1.0, 6.0), (2.5, None)]
-    assert plan.faults[1].choice == {"kill": "leader"}
+    assert plan.faults[1].steps == (FaultStep("kill", target="leader"),)
 
 
 def test_planned_faults_become_nemesis_faults_on_the_example_topic():
-    pf = lambda **c: PlannedFault(at=0, choice=c, partition=2, node=3)  # noqa: E731
-    assert to_fault(pf(kill="leader"), "t") == Kill("leader:t/2")
-    assert to_fault(pf(isolate="random"), "t") == Isolate("node:3")
-    assert to_fault(pf(toxic="down", link="client->node:2"), "t") == Down("client->node:2")
-    got = to_fault(pf(toxic="timeout", link="replication-of:leader", stream="both",
-                      attributes={"timeout": 0}), "t")
+    def pf(**c) -> Fault:
+        step = FaultStep(**c)
+        return to_fault(step, PlannedFault(at=0, steps=(step,), partition=2, node=3), "t")
+
+    assert pf(kind="kill", target="leader") == Kill("leader:t/2")
+    assert pf(kind="isolate", target="random") == Isolate("node:3")
+    assert pf(kind="toxic", toxic="down", link="client->node:2") == Down("client->node:2")
+    got = pf(kind="toxic", toxic="timeout", link="replication-of:leader", stream="both",
+             attributes=(("timeout", 0),))
     assert got == Toxic("timeout", "replication-of:leader:t/2", {"timeout": 0}, "both")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from harness.report import load_run, render_console, render_html, write_report
 from harness.report import common
-from harness.results import ERROR, FAIL, PASS, SKIPPED, UNKNOWN, ExampleResult, RunResult, SpecResult
+from harness.judge.results import ERROR, FAIL, PASS, SKIPPED, UNKNOWN, ExampleResult, RunResult, SpecResult
 
 FAIL_ID = "consumer/group/rebalance-commit"
 REPLAY = "kch replay reports/r1/counterexamples/consumer/group/rebalance-commit.json"

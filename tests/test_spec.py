@@ -60,13 +60,14 @@ def test_bad_specs_name_file_line_and_field(tmp_path, change, line, field):
 
 
 def test_true_partitions_make_a_spec_docker_only(tmp_path):
-    from harness.workload.plan import PlannedFault
-    from harness.workload.timeline import to_fault
+    from harness.plan.plan import FaultStep, PlannedFault
+    from harness.run.faults import to_fault
 
     assert load_spec(write(tmp_path, GOOD)).spec.providers() == ("local", "docker")
     spec = load_spec(write(tmp_path, GOOD.replace("- {kill: leader}", "- {isolate: leader, cut: drop}"))).spec
     assert spec.providers() == ("docker",)
-    fault = to_fault(PlannedFault(at=1.0, choice={"isolate": "leader", "cut": "disconnect"}, partition=0), "t")
+    step = FaultStep("isolate", target="leader", cut="disconnect")
+    fault = to_fault(step, PlannedFault(at=1.0, steps=(step,), partition=0), "t")
     assert (fault.target, fault.cut) == ("leader:t/0", "disconnect")
 
 

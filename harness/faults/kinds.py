@@ -15,10 +15,7 @@ from harness.errors import UsageError
 from harness.faults.targets import check_links, check_target
 from harness.toxiproxy.client import check_toxic
 
-STREAMS = ("downstream", "upstream", "both")
-PROXY_CUTS = ("blackhole", "down")      # through the link proxies: every provider
-TRUE_CUTS = ("drop", "disconnect")      # iptables / off the network: the docker provider
-CUTS = PROXY_CUTS + TRUE_CUTS
+from harness.vocab.faults import CUTS, SPLIT_CUTS, STREAMS, TRUE_CUTS  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -107,8 +104,8 @@ class Split(Fault):
     def __post_init__(self) -> None:
         if not self.side_a or not self.side_b or set(self.side_a) & set(self.side_b):
             raise UsageError(f"split {list(self.side_a)}|{list(self.side_b)}: sides must be non-empty and disjoint")
-        if self.cut not in PROXY_CUTS + ("drop",):
-            raise UsageError(f"cut {self.cut!r}: expected one of {', '.join(PROXY_CUTS + ('drop',))}")
+        if self.cut not in SPLIT_CUTS:
+            raise UsageError(f"cut {self.cut!r}: expected one of {', '.join(SPLIT_CUTS)}")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Reports of a run: report.json, junit.xml, summary.md, index.html, and a console summary.
 
-Renderers read a :class:`~harness.results.RunResult` and nothing else, so a stored
+Renderers read a :class:`~harness.judge.results.RunResult` and nothing else, so a stored
 report.json can be re-rendered with ``write_report(load_run(path), out_dir)``.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.results import FAIL, PASS, RunResult
+from harness.judge.results import FAIL, PASS, RunResult
 
 from .common import (anomaly_summary, atomic_write, detail, duration, is_matrix, is_reproduction, label, one_line,
                      ordered, replay_command, totals_line)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.results import ERROR, FAIL, PASS, SKIPPED, UNKNOWN, RunResult, SpecResult
+from harness.judge.results import ERROR, FAIL, PASS, SKIPPED, UNKNOWN, RunResult, SpecResult
 
 ORDER = (FAIL, ERROR, UNKNOWN, PASS, SKIPPED)   # worst first, as results.merge ranks them
 EVIDENCE_LIMIT = 5      # evidence items shown per anomaly

@@ -6,7 +6,7 @@ from html import escape
 from importlib import resources
 from string import Template
 
-from harness.results import VERDICTS, RunResult, SpecResult
+from harness.judge.results import VERDICTS, RunResult, SpecResult
 
 from .common import NONE, Detail, anomaly_summary, details, duration, is_matrix, label, matrix, more, ordered, totals_line
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.results import RunResult
+from harness.judge.results import RunResult
 
 SCHEMA = "kch-report/1"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from harness.results import ERROR, FAIL, SKIPPED, UNKNOWN, ExampleResult, RunResult, SpecResult
+from harness.judge.results import ERROR, FAIL, SKIPPED, UNKNOWN, ExampleResult, RunResult, SpecResult
 
 from .common import anomaly_summary, detail, duration, is_matrix, label, more, one_line, totals_line
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from harness.results import RunResult, SpecResult
+from harness.judge.results import RunResult, SpecResult
 
 from .common import (NONE, Detail, anomaly_summary, details, duration, is_matrix, label, matrix, more, one_line,
                      ordered, totals_line)

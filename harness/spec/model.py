@@ -1,28 +1,28 @@
-"""The spec model: what a YAML spec may say, validated into typed values (pydantic)."""
+"""The spec model: what a YAML spec may say, validated into typed values (pydantic).
+
+Field-local rules live here (types, ranges, one fault kind per entry); rules that need the
+whole spec (node numbers against the cluster, link selectors, toxic attributes, config keys,
+``for`` only on lasting faults) live in :mod:`harness.spec.checks`, so that every rule names
+the exact field it is about.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.spec.values import DurationRange, IntRange, parse_duration, parse_rate
+from harness.spec.values import Duration, Durations, Range, Rate, IntRange, DurationRange
+from harness.vocab.actions import ACTIONS
+from harness.vocab.anomalies import ANOMALIES, EXPECTATIONS
+from harness.vocab.faults import CUTS, FAULT_KINDS, LINK_FAULTS, STREAMS, TARGET_WORDS, TRUE_CUTS
 
-ANOMALIES = (
-    "lost-write", "unseen", "duplicate", "inconsistent-offsets", "nonmonotonic-send",
-    "poll-skip", "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll",
-    "split-ownership", "orphaned-partition", "commit-regression", "resume-mismatch",
-    "lost-on-rebalance", "redelivery", "unrevoked-read",
-    "send-hang", "unacknowledged-send", "failed-send", "rebalance",
-)
 Anomaly = Literal[ANOMALIES]  # type: ignore[valid-type]
-Expectation = Literal["forbidden", "allowed", "required"]
-
-TARGETS = ("leader", "controller", "coordinator", "random")
-PROCESS_FAULTS = ("kill", "terminate", "pause", "restart", "isolate")
-TOXICS = ("latency", "bandwidth", "timeout", "reset_peer", "slicer", "limit_data", "down")
-CUTS = ("blackhole", "down", "drop", "disconnect")
-TRUE_CUTS = ("drop", "disconnect")    # true partitions: the docker provider only
+Expectation = Literal[EXPECTATIONS]  # type: ignore[valid-type]
+Action = Literal[tuple(ACTIONS)]  # type: ignore[valid-type]
+Scalar = Union[str, int, float, bool]
+TARGET_KINDS = tuple(k for k, v in FAULT_KINDS.items() if v.subject == "target")
 
 
 class _Strict(BaseModel):
@@ -30,175 +30,195 @@ class _Strict(BaseModel):
 
 
 def _target(value: str) -> str:
-    import re
-
-    if value in TARGETS or re.fullmatch(r"node:\d+", value):
+    if value in TARGET_WORDS or re.fullmatch(r"node:\d{1,3}", value):
         return value
-    raise ValueError(f"{value!r} is not a target: one of {', '.join(TARGETS)} or node:N")
+    raise ValueError(f"{value!r} is not a target: one of {', '.join(TARGET_WORDS)} or node:N")
 
 
 class ClusterSpec(_Strict):
     brokers: int = Field(3, ge=1, le=9)
     controllers: Literal[0, 1, 3, 5] = 0
+    config: dict[str, Scalar] = {}      # broker settings (server.properties), for every broker
 
 
 class TopicSpec(_Strict):
     partitions: int = Field(3, ge=1, le=64)
     replication_factor: int = Field(3, ge=1, le=9)
-    config: dict[str, str | int | bool] = {}
+    config: dict[str, Scalar] = {}
 
 
 class ClientSpec(_Strict):
-    """A client role: its library config, how long a send may block on a full buffer
-    (``max_block``, the Java client's ``max.block.ms``), and an optional bootstrap order."""
+    """A client role: its library config (a value ``default`` leaves a setting at the
+    client's own default), how long a send may block on a full buffer (``max_block``, the
+    Java client's ``max.block.ms``), and an optional bootstrap order."""
 
-    config: dict[str, str | int | float | bool] = {}
-    max_block: float = 10.0
+    config: dict[str, Scalar] = {}
+    max_block: Duration = 10.0
     bootstrap: list[str] | None = None
-
-    @field_validator("max_block", mode="before")
-    @classmethod
-    def _block(cls, v: Any) -> float:
-        return parse_duration(v)
 
     @field_validator("bootstrap")
     @classmethod
     def _nodes(cls, v: list[str] | None) -> list[str] | None:
-        import re
-
         for item in v or []:
-            if not re.fullmatch(r"node:\d+", item):
+            if not re.fullmatch(r"node:\d{1,3}", item):
                 raise ValueError(f"{item!r} is not a node: bootstrap lists node:N entries")
         return v
 
 
+class _Actions(_Strict):
+    """A menu of reader actions: ``pick`` of them drawn, each at a drawn time on a drawn
+    reader; lasting ones (stall, pause, pause-partitions) last ``for``."""
+
+    actions: list[Action] = []  # type: ignore[valid-type]
+    pick: Range = IntRange(0, 0)
+    duration: Durations = Field(DurationRange(2.0, 2.0), alias="for")
+
+    @model_validator(mode="after")
+    def _menu(self) -> "_Actions":
+        if self.pick.high and not self.actions:
+            raise ValueError(f"pick needs a menu of actions ({', '.join(ACTIONS)})")
+        return self
+
+
+class ConsumerSpec(ClientSpec, _Actions):
+    """The workload's assigned consumers: a client role, and actions drawn for them."""
+
+
 class WorkloadSpec(_Strict):
-    messages: IntRange = IntRange(100, 100)
-    rate: float | None = None
-    producers: IntRange = IntRange(1, 1)
-    consumers: IntRange = IntRange(0, 0)
-    keys: IntRange | None = None
+    messages: Range = IntRange(100, 100)
+    rate: Rate | None = None
+    producers: Range = IntRange(1, 1)
+    consumers: Range = IntRange(0, 0)
+    keys: Range | None = None
     value_bytes: int = Field(32, ge=8, le=1_000_000)
 
-    @field_validator("messages", "producers", "consumers", "keys", mode="before")
-    @classmethod
-    def _range(cls, v: Any) -> Any:
-        return v if v is None or isinstance(v, IntRange) else IntRange.parse(v)
-
-    @field_validator("rate", mode="before")
-    @classmethod
-    def _rate(cls, v: Any) -> Any:
-        return None if v is None else parse_rate(v)
-
-
-MEMBER_ACTIONS = ("join", "leave", "crash", "stall", "pause", "bounce")
+    @model_validator(mode="after")
+    def _bounds(self) -> "WorkloadSpec":
+        for name, high in (("messages", 1_000_000), ("producers", 16), ("consumers", 16)):
+            if getattr(self, name).high > high:
+                raise ValueError(f"{name}: at most {high}")
+        if self.producers.low < 1:
+            raise ValueError("producers: at least 1")
+        if self.keys is not None and self.keys.low < 1:
+            raise ValueError("keys: at least 1")
+        return self
 
 
-class GroupSpec(_Strict):
-    """Consumer-group members as processes, and the membership changes drawn for them.
+class GroupSpec(_Actions):
+    """Consumer-group members as processes, and the membership changes drawn for them."""
 
-    ``actions`` is a menu like the fault menu: each pick is one action at a drawn time on a
-    drawn member (``stall`` and ``pause`` last ``for``)."""
-
-    members: IntRange = IntRange(2, 2)
+    members: Range = IntRange(2, 2)
     mode: Literal["commit-after-process", "commit-async", "auto-commit"] = "commit-after-process"
     protocol: Literal["classic-eager", "classic-cooperative", "consumer"] = "classic-eager"
     process_ms: int = Field(2, ge=0, le=10_000)
     static: bool = False
-    config: dict[str, str | int | float | bool] = {}
-    actions: list[Literal[MEMBER_ACTIONS]] = []  # type: ignore[valid-type]
-    pick: IntRange = IntRange(0, 0)
-    duration: DurationRange = Field(DurationRange(2.0, 2.0), alias="for")
+    config: dict[str, Scalar] = {}
 
-    @field_validator("members", "pick", mode="before")
+    @field_validator("members")
     @classmethod
-    def _range(cls, v: Any) -> Any:
-        return v if isinstance(v, IntRange) else IntRange.parse(v)
-
-    @field_validator("duration", mode="before")
-    @classmethod
-    def _dur(cls, v: Any) -> Any:
-        return v if isinstance(v, DurationRange) else DurationRange.parse(v)
-
-    @model_validator(mode="after")
-    def _menu(self) -> "GroupSpec":
-        if self.pick.high and not self.actions:
-            raise ValueError("pick needs a menu of actions (join, leave, crash, stall, pause)")
-        return self
+    def _few(cls, v: IntRange) -> IntRange:
+        if v.high > 16:
+            raise ValueError("at most 16 members")
+        return v
 
 
-class FaultChoice(_Strict):
-    """One entry of a fault menu: a process/shape fault on a target, or a toxic on a link.
+class Fault(_Strict):
+    """One fault: a kind with its subject, and its options.
 
-    ``{kill: leader}``, ``{pause: leader, for: 1s..5s}``, ``{isolate: controller, for: 2s..8s}``,
-    ``{toxic: reset_peer, link: client->leader}``, ``{toxic: latency, link: clients,
-    attributes: {latency: 500}, for: 3s}``, ``{isolate: leader, cut: drop, for: 5s}``.
-
-    ``cut`` (isolate only) says how: ``blackhole`` (default) and ``down`` through the link
-    proxies, on every provider; ``drop`` (iptables in the nodes' network namespaces) and
-    ``disconnect`` (off the docker network) are true partitions, docker only.
-    """
+    ``{kill: leader}``, ``{pause: follower, for: 1s..5s}``, ``{isolate: controller, cut: drop}``,
+    ``{toxic: latency, link: clients, attributes: {latency: 100..500}}``,
+    ``{split: 1|2,3, for: 3s}``, ``{bounce: brokers}``."""
 
     kill: str | None = None
     terminate: str | None = None
-    pause: str | None = None
     restart: str | None = None
+    pause: str | None = None
     isolate: str | None = None
+    toxic: Literal[LINK_FAULTS] | None = None  # type: ignore[valid-type]
+    split: str | None = Field(None, pattern=r"^\s*\d{1,3}(\s*,\s*\d{1,3})*\s*\|\s*\d{1,3}(\s*,\s*\d{1,3})*\s*$",
+                              description="two sides of node numbers, e.g. 1|2,3")
+    bounce: Literal["brokers"] | None = None
     cut: Literal[CUTS] | None = None  # type: ignore[valid-type]
-    toxic: Literal[TOXICS] | None = None  # type: ignore[valid-type]
-    link: str | None = None
-    stream: Literal["downstream", "upstream", "both"] = "downstream"
-    attributes: dict[str, int] = {}
-    duration: DurationRange | None = Field(None, alias="for")
+    link: str | None = Field(None, max_length=200)
+    stream: Literal[STREAMS] = "downstream"  # type: ignore[valid-type]
+    attributes: dict[str, Range] = {}
+    clean: bool = False
 
-    @field_validator("kill", "terminate", "pause", "restart", "isolate")
+    @field_validator(*TARGET_KINDS)
     @classmethod
     def _targets(cls, v: str | None) -> str | None:
         return None if v is None else _target(v)
 
-    @field_validator("duration", mode="before")
-    @classmethod
-    def _dur(cls, v: Any) -> Any:
-        return None if v is None or isinstance(v, DurationRange) else DurationRange.parse(v)
-
     @model_validator(mode="after")
-    def _one_kind(self) -> "FaultChoice":
-        kinds = [k for k in (*PROCESS_FAULTS, "toxic") if getattr(self, k) is not None]
+    def _one_kind(self) -> "Fault":
+        kinds = [k for k in FAULT_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError(f"a fault names exactly one of {', '.join((*PROCESS_FAULTS, 'toxic'))}"
+            raise ValueError(f"a fault names exactly one of {', '.join(FAULT_KINDS)}"
                              f" (found {', '.join(kinds) or 'none'})")
-        if self.toxic and not self.link:
-            raise ValueError("a toxic needs a link, e.g. link: client->leader")
-        if not self.toxic and (self.link or self.attributes):
-            raise ValueError("link and attributes belong to toxics only")
-        if self.cut is not None and self.isolate is None:
-            raise ValueError("cut belongs to isolate only")
         return self
 
     @property
     def kind(self) -> str:
-        return next(k for k in (*PROCESS_FAULTS, "toxic") if getattr(self, k) is not None)
+        return next(k for k in FAULT_KINDS if getattr(self, k) is not None)
+
+    @property
+    def lasting(self) -> bool:
+        return FAULT_KINDS[self.kind].lasting
+
+    @property
+    def target(self) -> str | None:
+        return getattr(self, self.kind) if FAULT_KINDS[self.kind].subject == "target" else None
+
+    def sides(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        a, b = self.split.split("|")
+        return (tuple(int(n) for n in a.split(",")), tuple(int(n) for n in b.split(",")))
+
+
+class FaultChoice(Fault):
+    """An entry of a fault menu or a timeline: one fault, or ``together`` (several faults
+    applied at once, the lasting ones held for the entry's ``for``)."""
+
+    together: list[Fault] | None = Field(None, min_length=2, max_length=8)
+    duration: Durations | None = Field(None, alias="for")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "FaultChoice":
+        kinds = [k for k in FAULT_KINDS if getattr(self, k) is not None]
+        if self.together is not None:
+            if kinds:
+                raise ValueError(f"together holds the faults; {kinds[0]} belongs inside it")
+            return self
+        return Fault._one_kind(self)
+
+    @property
+    def parts(self) -> list[Fault]:
+        return list(self.together) if self.together is not None else [self]
+
+    @property
+    def kind(self) -> str:
+        return "together" if self.together is not None else Fault.kind.fget(self)
+
+    @property
+    def lasting(self) -> bool:
+        return any(FAULT_KINDS[p.kind].lasting for p in self.parts)
 
 
 class TimedFault(FaultChoice):
     """A fault of a fixed timeline: ``{at: 2s, kill: leader}``."""
 
-    at: float = 0.0
-
-    @field_validator("at", mode="before")
-    @classmethod
-    def _at(cls, v: Any) -> float:
-        return parse_duration(v)
+    at: Duration = 0.0
 
 
 class FaultMenu(_Strict):
-    pick: IntRange = IntRange(1, 1)
-    from_: list[FaultChoice] = Field(alias="from", min_length=1)
+    pick: Range = IntRange(1, 1)
+    from_: list[FaultChoice] = Field(alias="from", min_length=1, max_length=64)
 
-    @field_validator("pick", mode="before")
+    @field_validator("pick")
     @classmethod
-    def _pick(cls, v: Any) -> Any:
-        return v if isinstance(v, IntRange) else IntRange.parse(v)
+    def _few(cls, v: IntRange) -> IntRange:
+        if v.high > 32:
+            raise ValueError("at most 32 faults an example")
+        return v
 
 
 class ClientExpect(_Strict):
@@ -211,16 +231,16 @@ class ClientExpect(_Strict):
 class Spec(_Strict):
     """A semantic promise, the world it is tested in, and what must (not) be observed."""
 
-    title: str = Field(min_length=3)
+    title: str = Field(min_length=3, max_length=500)
     covers: list[str] = []
     cluster: ClusterSpec = ClusterSpec()
     topic: TopicSpec = TopicSpec()
     producer: ClientSpec = ClientSpec()
-    consumer: ClientSpec = ClientSpec()
+    consumer: ConsumerSpec = ConsumerSpec()
     workload: WorkloadSpec = WorkloadSpec()
     group: GroupSpec | None = None
     faults: FaultMenu | None = None
-    timeline: list[TimedFault] | None = None
+    timeline: list[TimedFault] | None = Field(None, max_length=64)
     expect: dict[Anomaly, Expectation] = Field(min_length=1)  # type: ignore[valid-type]
     clients: dict[str, ClientExpect] = {}     # client name -> expectations replacing some of expect
 
@@ -232,10 +252,13 @@ class Spec(_Strict):
             return self, None
         return self.model_copy(update={"expect": {**self.expect, **own.expect}}), own.why
 
+    def choices(self) -> list[FaultChoice]:
+        return [*(self.timeline or ()), *(self.faults.from_ if self.faults else ())]
+
     def providers(self) -> tuple[str, ...]:
         """The cluster providers that can run this spec (true partitions need docker)."""
-        choices = [*(self.timeline or ()), *(self.faults.from_ if self.faults else ())]
-        return ("docker",) if any(c.cut in TRUE_CUTS for c in choices) else ("local", "docker")
+        cuts = [p.cut for c in self.choices() for p in c.parts]
+        return ("docker",) if any(c in TRUE_CUTS for c in cuts) else ("local", "docker")
 
     @model_validator(mode="after")
     def _coherent(self) -> "Spec":
@@ -245,3 +268,8 @@ class Spec(_Strict):
             raise ValueError(f"topic.replication_factor {self.topic.replication_factor} exceeds "
                              f"cluster.brokers {self.cluster.brokers}")
         return self
+
+
+def dump(value: Any) -> Any:
+    """A model as plain data with the spec's own field names (``for``, ``from``)."""
+    return value.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True)

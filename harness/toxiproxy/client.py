@@ -16,17 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from harness.vocab.faults import TOXICS
 from harness.errors import ClusterError, FaultError, UsageError
 
-TOXIC_TYPES: dict[str, frozenset[str]] = {
-    "latency": frozenset({"latency", "jitter"}),
-    "bandwidth": frozenset({"rate"}),
-    "slow_close": frozenset({"delay"}),
-    "timeout": frozenset({"timeout"}),
-    "reset_peer": frozenset({"timeout"}),
-    "slicer": frozenset({"average_size", "size_variation", "delay"}),
-    "limit_data": frozenset({"bytes"}),
-}
+TOXIC_TYPES: dict[str, frozenset[str]] = {t: frozenset(a) for t, a in TOXICS.items()}
 """Toxic type -> the attribute names it accepts (toxiproxy ignores unknown ones silently)."""
 
 STREAMS = ("upstream", "downstream")

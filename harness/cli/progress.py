@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from harness.results import ExampleResult, SpecResult
+from harness.judge.results import ExampleResult, SpecResult
 
 
 class Progress:

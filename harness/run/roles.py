@@ -9,12 +9,14 @@ beginning and record each non-empty batch as one ``poll`` event.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
+from typing import Callable
 
 from harness.clients import Client, Outcome, Rejected
 from harness.history import History
-from harness.workload.plan import Plan
+from harness.plan.plan import Plan
 
 
 class ProducerRole:
@@ -90,6 +92,7 @@ class ConsumerRole:
         self.topic, self.partitions, self.history = topic, partitions, history
         self.consumer = client.consumer(bootstrap, config, group=f"kch-{self.process}-{topic}")
         self.positions: dict[int, int] = {}
+        self._todo: queue.Queue[Callable[[], None]] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.process, daemon=True)
         self.error: BaseException | None = None
@@ -111,9 +114,35 @@ class ConsumerRole:
                 for r in records]})
         return len(records)
 
+    # --- API actions: queued, and run by the consumer's own thread between polls ----------------
+    def pause_partitions(self) -> Callable[[], None]:
+        """Pause fetching every partition (client API; polling goes on); returns the resume."""
+        self._todo.put(lambda: self._api("pause-partitions", self.consumer.pause))
+        return lambda: self._todo.put(lambda: self._api("resume-partitions", self.consumer.resume))
+
+    def resubscribe(self) -> None:
+        """Assign the same partitions again, each at this consumer's position: it must go on
+        where it was (the read-order checkers see no assignment change)."""
+        def again(topic: str, parts: list[int]) -> None:
+            self.consumer.assign(topic, parts, offsets=dict(self.positions))
+        self._todo.put(lambda: self._api("resubscribe", again))
+
+    def _api(self, op: str, call: Callable[[str, list[int]], None]) -> None:
+        parts = list(range(self.partitions))
+        try:
+            call(self.topic, parts)
+        except Exception as exc:  # noqa: BLE001 - recorded: the action did not happen
+            self.history.record(self.process, "consumer", "fail", topic=self.topic,
+                                detail={"op": op, "error": str(exc)})
+            return
+        self.history.record(self.process, "consumer", op, topic=self.topic,
+                            detail={"partitions": [[self.topic, p] for p in parts]})
+
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                while not self._todo.empty():
+                    self._todo.get_nowait()()
                 self.poll_once(0.2)
         except BaseException as exc:
             self.error = exc

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample
 
 from harness.spec.model import Spec
-from harness.spec.strategies import plans
-from harness.workload.plan import Plan
+from harness.plan.strategies import plans
+from harness.plan.plan import Plan
 
 R = TypeVar("R")
 

@@ -1,77 +1,34 @@
 """Conformance runs: specs in, a RunResult and a report out. ``kch run``, ``kch replay`` and
 the pytest plugin are thin layers over :func:`run_specs` and :func:`run_spec`.
 
-Per spec: hypothesis draws plans (:mod:`harness.workload.explore`); each runs on a cluster of
-the spec's shape (:mod:`harness.workload.runner`); its History is stored and checked
-(:mod:`harness.checkers`) and judged against ``expect`` (:mod:`harness.verdict`); the shrunk
-interesting run is saved as a counterexample (:mod:`harness.counterexample`).
+Per spec: hypothesis draws plans (:mod:`harness.plan.explore`); each runs on a cluster of
+the spec's shape (:mod:`harness.run.example`); its History is stored and checked
+(:mod:`harness.checkers`) and judged against ``expect`` (:mod:`harness.judge.verdict`); the shrunk
+interesting run is saved as a counterexample (:mod:`harness.run.counterexample`).
 """
 
 from __future__ import annotations
 
-import logging
-import re
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from harness import __version__
-from harness import counterexample as cx
 from harness.checkers import check_all
 from harness.clients import Client, Unsupported
 from harness.clients.needs import missing
 from harness.errors import KchError
 from harness.history import History
-from harness.results import ERROR, SKIPPED, ExampleResult, RunResult, SpecResult
+from harness.judge.results import ERROR, SKIPPED, ExampleResult, RunResult, SpecResult
+from harness.judge.verdict import Judgement, check_expect, judge, spec_verdict
+from harness.plan.explore import PROFILES, Profile, explore
+from harness.plan.plan import Plan
+from harness.run import counterexample as cx
+from harness.run.example import run_example, topic_name
+from harness.run.pool import ClusterPool, session, slug
 from harness.spec.loader import LoadedSpec
-from harness.spec.model import ClusterSpec, Spec
-from harness.verdict import Judgement, check_expect, judge, spec_verdict
-from harness.workload.explore import PROFILES, Profile, explore
-from harness.workload.plan import Plan
-from harness.workload.runner import run_example, topic_name
-
-CLIENT_LOG = logging.getLogger("kch.client")
-
-
-class ClusterPool:
-    """One running cluster at a time, reused by every spec of the same shape."""
-
-    def __init__(self, kafka_version: str, logs_to: Path | None = None, *, provider: str = "local",
-                 images: str = "auto") -> None:
-        self.kafka_version = kafka_version
-        self.provider = provider
-        self.images = images
-        self.logs_to = logs_to
-        self.shape: tuple[int, int] | None = None
-        self.cluster = None
-
-    def get(self, want: ClusterSpec):
-        from harness.cluster import make_cluster
-
-        shape = (want.brokers, want.controllers)
-        if self.cluster is not None and self.shape == shape:
-            return self.cluster
-        self.close()
-        cluster = make_cluster(self.provider, images=self.images, brokers=want.brokers,
-                               controllers=want.controllers, kafka_version=self.kafka_version)
-        try:
-            cluster.start()
-        except BaseException:
-            cluster.close()
-            raise
-        self.cluster, self.shape = cluster, shape
-        return cluster
-
-    def close(self) -> None:
-        if self.cluster is not None:
-            if self.logs_to is not None:
-                self.cluster.save_logs()
-                _keep_logs(self.cluster, self.logs_to / f"cluster-{self.shape[0]}b{self.shape[1]}c")
-            self.cluster.close()
-        self.cluster, self.shape = None, None
 
 
 @dataclass
@@ -89,41 +46,36 @@ class Context:
                 "library": self.client.library}
 
 
-def _slug(spec_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "__", spec_id)
-
-
 def run_plan(loaded: LoadedSpec, plan: Plan, ctx: Context, *, index: int, phase: str
              ) -> tuple[ExampleResult, Judgement, History]:
     """Run one plan of a spec and judge it. Infrastructure trouble becomes an ``error`` example."""
     spec = loaded.spec
     history = History()
     began = time.monotonic()
-    rel = f"histories/{_slug(ctx.client.name)}/{_slug(loaded.id)}/{index:03d}.jsonl"
+    rel = f"histories/{slug(ctx.client.name)}/{slug(loaded.id)}/{index:03d}.jsonl"
     try:
         cluster = ctx.pool.get(spec.cluster)
         if not cluster.healthy():
             from harness.faults import Nemesis
             Nemesis(cluster, History()).heal_all()
-        if spec.group is not None:
-            from harness.group.runner import run_group_example
-
-            history, notes = run_group_example(spec, plan, cluster=cluster, client=ctx.client,
-                                               topic=topic_name(loaded.id), history=history)
-        else:
-            history, notes = run_example(spec, plan, cluster=cluster, client=ctx.client,
-                                         topic=topic_name(loaded.id), history=history)
+        run = run_example(spec, plan, cluster=cluster, client=ctx.client, topic=topic_name(loaded.id),
+                          history=history)
     except KchError as exc:
         ctx.pool.close()          # never reuse a cluster that broke: the next example starts anew
         history.dump(ctx.out_dir / rel)
         ex = ExampleResult(index, plan.to_dict(), ERROR, duration_s=round(time.monotonic() - began, 2),
                            message=str(exc), history=rel, phase=phase)
         return ex, Judgement(ERROR), history
+    history = run.history
     history.dump(ctx.out_dir / rel)
     j = judge(check_all(history, list(spec.expect)), spec.expect)
-    faults = [{k: v for k, v in e.detail.items()} | {"at": round(e.mono - history_start(history), 2)}
+    if run.errors:                # a planned step did not apply: what ran is not what the plan says
+        j = Judgement(ERROR, counts=j.counts, evidence=j.evidence)
+    start = history_start(history)
+    faults = [dict(e.detail) | {"at": round(e.mono - start, 2)}
               for e in history if e.type == "fault" and e.phase in ("start", "fail")]
-    message = "; ".join(filter(None, [j.message(spec.expect), *notes]))
+    not_applied = [f"not applied: {e}" for e in run.errors]
+    message = "; ".join(filter(None, [*not_applied, j.message(spec.expect), *run.notes]))
     ex = ExampleResult(index, plan.to_dict(), j.verdict, anomalies=j.counts, unknown=j.undecided,
                        evidence=j.evidence, faults=faults, duration_s=round(time.monotonic() - began, 2),
                        message=message, history=rel, phase=phase)
@@ -184,7 +136,7 @@ def run_spec(loaded: LoadedSpec, ctx: Context) -> SpecResult:
         result.message = f"{reason}: {errors[0]}"
     if found.minimal is not None:
         plan, (ex, j, history) = found.minimal
-        rel = f"counterexamples/{_slug(ctx.client.name)}/{_slug(loaded.id)}.json"
+        rel = f"counterexamples/{slug(ctx.client.name)}/{slug(loaded.id)}.json"
         cx.save(ctx.out_dir / rel, spec_id=loaded.id, spec_path=str(loaded.path),
                 spec_data=_raw(loaded),
                 plan=plan.to_dict(), seed=ctx.seed, versions=ctx.versions(), verdict=ex.verdict,
@@ -215,25 +167,6 @@ def new_run_id(label: str = "run") -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")[:-4] + f"-{label}"
 
 
-@contextmanager
-def session(out_dir: Path, kafka_version: str, clients: list[Client], *, provider: str = "local",
-            images: str = "auto") -> Iterator[ClusterPool]:
-    """A cluster pool whose logs (and the clients') end up under `out_dir`/logs; closed after,
-    with every driver process the clients started."""
-    pool = ClusterPool(kafka_version, logs_to=out_dir / "logs", provider=provider, images=images)
-    handler = client_logs_to(out_dir / "logs" / "client.log")
-    for c in clients:
-        c.log_path = out_dir / "logs" / f"driver-{_slug(c.name)}.log"
-    try:
-        yield pool
-    finally:
-        for c in clients:
-            c.close()
-        pool.close()
-        CLIENT_LOG.removeHandler(handler)
-        handler.close()
-
-
 def run_result(*, run_id: str, started: str, profile: str, seed: int, kafka_version: str,
                brokers: int, clients: list[Client], results: list[SpecResult],
                provider: str = "local") -> RunResult:
@@ -246,17 +179,6 @@ def run_result(*, run_id: str, started: str, profile: str, seed: int, kafka_vers
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def client_logs_to(path: Path) -> logging.Handler:
-    """Send librdkafka's log lines to `path` (never to the console)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    CLIENT_LOG.addHandler(handler)
-    CLIENT_LOG.propagate = False
-    CLIENT_LOG.setLevel(logging.INFO)
-    return handler
 
 
 def run_specs(specs: list[LoadedSpec], *, clients: list[Client], kafka_version: str, profile: str,
@@ -294,58 +216,3 @@ def run_specs(specs: list[LoadedSpec], *, clients: list[Client], kafka_version: 
                       provider=provider)
 
 
-def _keep_logs(cluster, dest: Path) -> None:
-    import shutil
-
-    src = cluster.workdir / "logs"
-    if src.exists():
-        shutil.copytree(src, dest, dirs_exist_ok=True)
-
-
-def spec_of(data: dict) -> Spec:
-    return Spec.model_validate(data)
-
-
-def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
-           report_dir: Path, provider: str | None = None, images: str = "auto", on_example: Callable[[str, ExampleResult], None] = lambda s, e: None
-           ) -> RunResult:
-    """Run a saved counterexample's plan `times` times on a fresh cluster and judge it as the
-    spec says (a violation fails again; a reproduction passes if it reproduces again)."""
-    data = cx.load(path)
-    try:
-        spec = spec_of(data["spec_data"])
-    except ValueError as exc:  # pydantic's ValidationError, as one line
-        raise _bad(path, exc) from None
-    spec, _ = spec.for_client(client.name)
-    plan = Plan.from_dict(data["plan"])
-    check_expect(spec.expect)
-    loaded = LoadedSpec(data["spec"], Path(data.get("spec_path", path)), spec)
-    version = kafka_version or data.get("versions", {}).get("kafka")
-    provider = provider or data.get("versions", {}).get("provider", "local")
-    run_id = new_run_id("replay")
-    out_dir = report_dir / run_id
-    started = now()
-    began = time.monotonic()
-    runs = []
-    with session(out_dir, version, [client], provider=provider, images=images) as pool:
-        ctx = Context(pool, client, PROFILES["ci"], int(data.get("seed", 0)), out_dir, on_example)
-        for n in range(times):
-            ex, j, _ = run_plan(loaded, plan, ctx, index=n, phase="replay")
-            runs.append((ex, j))
-            on_example(loaded.id, ex)
-    result = summarise(loaded, runs, began)
-    result.client = client.name
-    result.message = f"replay of {path}: {result.message} ({plan.describe()})"
-    worst = next((e for e in result.example_results if e.evidence), None)
-    if worst is not None:
-        result.evidence, result.faults = worst.evidence, worst.faults
-    return run_result(run_id=run_id, started=started, profile="replay", seed=ctx.seed,
-                      kafka_version=version, brokers=spec.cluster.brokers, clients=[client],
-                      results=[result], provider=provider)
-
-
-def _bad(path: Path, exc: Exception) -> KchError:
-    from harness.errors import UsageError
-
-    first = str(exc).splitlines()
-    return UsageError(f"{path}:1: spec_data: {first[1] if len(first) > 1 else first[0]}")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.results import RunResult
+from harness.judge.results import RunResult
 
 
 def _finish(run: RunResult, report_dir: Path) -> int:
@@ -31,8 +31,8 @@ def check_provider(provider: str, kafka_version: str, images: str) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from harness.clients import client_refs, get_client
-    from harness.conformance import run_specs
-    from harness.progress import Progress
+    from harness.run.conformance import run_specs
+    from harness.cli.progress import Progress
     from harness.provision import DEFAULT_KAFKA_VERSION
     from harness.suite import resolve_targets
 
@@ -68,9 +68,9 @@ def run_command(args: argparse.Namespace) -> int:
 
 def replay_command(args: argparse.Namespace) -> int:
     from harness.clients import get_client
-    from harness.conformance import replay
+    from harness.run.replay import replay
     from harness.provision import DEFAULT_KAFKA_VERSION
-    from harness.progress import Progress
+    from harness.cli.progress import Progress
 
     if args.times < 1:
         raise UsageError(f"--times {args.times}: must be at least 1")

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.checkers import FOUND, UNKNOWN, CheckResult, get_checker
-from harness.results import ERROR, FAIL, PASS
-from harness.results import UNKNOWN as VERDICT_UNKNOWN
+from harness.judge.results import ERROR, FAIL, PASS
+from harness.judge.results import UNKNOWN as VERDICT_UNKNOWN
 
 EVIDENCE_KEPT = 20   # evidence items kept per anomaly in results (the history has them all)
 
