@@ -65,7 +65,8 @@ def _version(config: pytest.Config) -> str:
 def _pool(config: pytest.Config):
     state = config.stash[_STATE]
     if state["pool"] is None:
-        from harness.run.conformance import ClusterPool, new_run_id
+        from harness.run.conformance import new_run_id
+        from harness.run.pool import ClusterPool
 
         from datetime import datetime, timezone
 
@@ -91,12 +92,13 @@ def _ctx(config: pytest.Config, ref: str):
     contexts = state.setdefault("contexts", {})
     if ref not in contexts:
         from harness.clients import get_client
-        from harness.run.conformance import Context, _slug, client_logs_to
+        from harness.run.conformance import Context
+        from harness.run.pool import client_logs_to, slug
         from harness.plan.explore import PROFILES
 
         pool = _pool(config)
         client = get_client(ref)
-        client.log_path = state["out"] / "logs" / f"driver-{_slug(client.name)}.log"
+        client.log_path = state["out"] / "logs" / f"driver-{slug(client.name)}.log"
         contexts[ref] = Context(pool, client, PROFILES[config.getoption("--kch-profile")], state["seed"], state["out"])
         state["ctx"] = state["ctx"] or contexts[ref]
         if "log_handler" not in state:

@@ -609,3 +609,17 @@ def test_failed_send_is_found_with_its_error_and_info_is_not():
     assert_only(res, "failed-send")
     got = the(res, "failed-send")
     assert got["value"] == "p0-9" and got["error"] == "_QUEUE_FULL: buffer full"
+
+
+def test_every_anomaly_a_spec_can_name_has_exactly_one_checker_and_every_checker_one_name():
+    import typing
+
+    from harness.spec.model import Anomaly
+    from harness.vocab.anomalies import ANOMALIES as NAMES
+
+    nameable = typing.get_args(Anomaly)
+    assert tuple(nameable) == NAMES                     # the spec language names exactly these
+    assert tuple(CHECKERS) == NAMES                     # one checker each, in the same order
+    assert len(set(CHECKERS.values())) == len(CHECKERS)  # no checker serves two names
+    for name, checker in CHECKERS.items():
+        assert check_all(History(), [name])[name].anomaly == name

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from harness.history import History
+from harness.vocab.anomalies import ANOMALIES
 
 from .base import FOUND, OK, UNKNOWN, CheckResult, UnknownAnomaly
 from .group import (GROUP_ANOMALIES, commit_regression, lost_on_rebalance, orphaned_partition,
@@ -48,7 +49,9 @@ CHECKERS: dict[str, Checker] = {
     "unrevoked-read": unrevoked_read,
     "rebalance": rebalance,
 }
-_READS_HISTORY = {"rebalance"}   # checkers that read the History itself (few events, one pass)
+_READS_HISTORY = {"rebalance"}
+if tuple(CHECKERS) != ANOMALIES:          # one checker per anomaly name, one name per checker
+    raise ImportError(f"checkers and anomaly names differ: {set(CHECKERS) ^ set(ANOMALIES)}")   # checkers that read the History itself (few events, one pass)
 
 
 def get_checker(name: str) -> Checker:

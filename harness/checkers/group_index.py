@@ -1,36 +1,8 @@
 """Consumer-group events, and the one-pass index the group checkers (:mod:`.group`) read.
 
-Event conventions (what the runner records; phase ``ok`` unless said otherwise):
-
-- Group members are the processes named ``member-N``. Only their events (and ``group`` and
-  ``drain`` events) are group events; ``consumer-N`` processes (assigned partitions, no
-  group) are never members.
-- ``assigned``: detail ``{"partitions": [[topic, p], ...], "generation": int, "protocol":
-  "classic-eager" | "classic-cooperative" | "consumer"}``. For ``classic-eager`` the list is
-  the member's full new assignment (partitions it owned and that are not listed end here;
-  every listed partition begins a new ownership period, even one it owned before). For
-  ``classic-cooperative`` and ``consumer`` the list holds only the partitions added (a listed
-  partition already owned keeps its period). A missing or other protocol is read as a full
-  assignment, like eager, and promises no revocation ordering (see ``unrevoked-read``).
-- ``revoked``: detail ``{"partitions": [...]}``, the partitions taken away (eager lists
-  them all); without ``partitions`` every partition of the member is revoked.
-- ``poll``: detail ``{"records": [{"partition", "offset", "value"}, ...]}``, topic on the
-  event. A read of a partition the member does not own at that moment is kept as a *stray*
-  read (it belongs to no ownership period).
-- ``commit``: phases ``invoke`` / ``ok`` / ``fail`` / ``info``, detail ``{"offsets":
-  {"topic/p": next_offset_to_read}}``. A completion without ``offsets`` takes those of the
-  member's last commit ``invoke``. Only ``ok`` commits are *successful*; ``info`` (outcome
-  unknown) commits are remembered as possibly applied (see ``resume-mismatch``).
-- ``member`` with phase ``start`` (a new incarnation: owns nothing), ``stop`` (clean close:
-  leaves the group, every ownership ends), ``crash`` (SIGKILL: no leave), ``stall`` /
-  ``resume`` (stopped polling) and ``pause`` / ``unpause`` (SIGSTOP). Stalls and pauses end
-  nothing: the member stays in the group until the group rebalances it out, which the runner
-  records as ``revoked`` / ``assigned`` events.
-- ``group`` with detail ``{"stable": true, "partitions": [[topic, p], ...], "members":
-  [...]}``: the runner observed the group stable; ``partitions`` are all it should cover.
-- The final drain: ``poll`` events of process ``drain``, then one ``drain`` event with
-  detail ``{"complete": bool, "end_offsets": {"topic/p": int}}``. The offsets the drain
-  read are the offsets that exist in the log.
+The events it reads and their conventions (process names, ``assigned`` / ``revoked`` per
+protocol, ``commit`` phases, ``member`` phases, the ``group`` stable event, the drain) are
+set out in docs/group-checkers.md, "Event conventions".
 
 Ownership. A member *owns* a partition from the ``assigned`` event that gives it to the
 member until it is revoked, dropped by an eager reassignment, or the member stops, crashes
