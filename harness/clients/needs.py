@@ -3,27 +3,19 @@
 A spec's client config is written with Kafka's property names. Where librdkafka and the Java
 client name one setting differently, either name may be used; :func:`translate` gives each
 client its own dialect. Defaults that differ between clients (``acks``, ``enable.idempotence``)
-are made explicit, so every client runs a spec with the same meaning. A setting a dialect has
-no equivalent for makes the spec ``skipped`` for that client, as does a missing capability.
+are made explicit, so every client runs a spec with the same meaning; a setting given as
+``default`` is not set at all (the client's own default). A setting a dialect has no equivalent
+for makes the spec ``skipped`` for that client, as does a missing capability. The names, synonyms
+and what each dialect lacks are :mod:`harness.vocab.config`'s.
 """
 
 from __future__ import annotations
 
 from harness.spec.model import Spec
+from harness.vocab import config as vocab
+from harness.vocab.config import DEFAULT, PRODUCER_DEFAULTS
 
-# The same setting under its librdkafka and its Java name.
-_SAME = [("message.timeout.ms", "delivery.timeout.ms"), ("socket.timeout.ms", "request.timeout.ms"),
-         ("queue.buffering.max.ms", "linger.ms"), ("fetch.wait.max.ms", "fetch.max.wait.ms")]
-_TO_JAVA = dict(_SAME)
-_TO_LIBRDKAFKA = {j: r for r, j in _SAME}
-# Settings one dialect has no equivalent for: tuning-only ones are dropped, the rest unsupported.
-_DROP = {"java": {"batch.num.messages"}, "librdkafka": set()}
-_NONE = {"java": {"queue.buffering.max.messages": "Java bounds its buffer in bytes (buffer.memory), not messages"},
-         "librdkafka": {}}
-# Settings whose unit differs: the name in the target dialect and the factor to it.
-_SCALED = {"java": {"queue.buffering.max.kbytes": ("buffer.memory", 1024)},
-           "librdkafka": {"buffer.memory": ("queue.buffering.max.kbytes", 1 / 1024)}}
-PRODUCER_DEFAULTS = {"acks": "all", "enable.idempotence": "false"}
+__all__ = ["DEFAULT", "PRODUCER_DEFAULTS", "NoEquivalent", "missing", "needs", "translate"]
 
 
 class NoEquivalent(Exception):
@@ -32,27 +24,38 @@ class NoEquivalent(Exception):
 
 def translate(config: dict, dialect: str, *, producer: bool = False) -> dict:
     """`config` (values as given) in `dialect`'s names, values as strings, with the
-    producer defaults explicit. Raises :class:`NoEquivalent` naming the key."""
+    producer defaults explicit. A key set to ``default`` is left out (the client keeps its own
+    default, also where kch would make one explicit). Raises :class:`NoEquivalent` naming the
+    key, for a key only the other dialect knows."""
     out: dict[str, str] = {}
-    rename = _TO_JAVA if dialect == "java" else _TO_LIBRDKAFKA
+    role = "producer" if producer else "consumer"
     base = {**PRODUCER_DEFAULTS, **config} if producer else dict(config)
     for key, value in base.items():
-        if key in _DROP[dialect]:
+        if vocab.is_default(value) or key in vocab.DROPPED[dialect]:
             continue
-        if key in _NONE[dialect]:
-            raise NoEquivalent(f"{key} has no {dialect} equivalent ({_NONE[dialect][key]})")
-        if key in _SCALED[dialect]:
-            name, factor = _SCALED[dialect][key]
+        if key in vocab.UNSUPPORTED[dialect]:
+            raise NoEquivalent(f"{key} has no {dialect} equivalent ({vocab.UNSUPPORTED[dialect][key]})")
+        if key in vocab.SCALED[dialect]:
+            name, factor = vocab.SCALED[dialect][key]
             out[name] = str(max(1, round(float(value) * factor)))
             continue
-        out[rename.get(key, key)] = str(value).lower() if isinstance(value, bool) else str(value)
+        other = vocab.other_dialect_only(key, dialect, role)
+        if other is not None:
+            raise NoEquivalent(f"{key} has no {dialect} equivalent (only {vocab.label(other)} knows it "
+                               f"for a {role})")
+        out[vocab.rename(key, dialect)] = str(value).lower() if isinstance(value, bool) else str(value)
     return out
+
+
+def _idempotent(spec: Spec) -> bool:
+    value = spec.producer.config.get("enable.idempotence", PRODUCER_DEFAULTS["enable.idempotence"])
+    return not vocab.is_default(value) and str(value).lower() == "true"
 
 
 def needs(spec: Spec) -> list[tuple[str, str]]:
     """Each capability the spec needs, with why."""
     out = [("assign", "the workload's consumers and the final drain read assigned partitions")]
-    if str(spec.producer.config.get("enable.idempotence", "false")).lower() == "true":
+    if _idempotent(spec):
         out.append(("idempotence", "producer.config enable.idempotence is true"))
     g = spec.group
     if g is not None:
