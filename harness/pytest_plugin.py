@@ -172,7 +172,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     pool.close()
     handler = state.pop("log_handler", None)
     if handler is not None:
-        from harness.run.conformance import CLIENT_LOG
+        from harness.run.pool import CLIENT_LOG
 
         CLIENT_LOG.removeHandler(handler)
         handler.close()

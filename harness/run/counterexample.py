@@ -15,7 +15,8 @@ from typing import Any
 from harness.errors import UsageError
 from harness.history import History
 
-SCHEMA = "kch-counterexample/1"
+SCHEMA = "kch-counterexample/2"      # 2: typed plans (fault steps, reader actions)
+MAX_BYTES = 64 * 1024 * 1024
 EXCERPT = 200   # events kept in the excerpt
 
 
@@ -59,13 +60,23 @@ def save(path: Path, *, spec_id: str, spec_path: str, spec_data: dict, plan: dic
 def load(path: Path) -> dict[str, Any]:
     """Read a counterexample; a UsageError (exit 2) naming the file if it is not one."""
     try:
-        data = json.loads(Path(path).read_text())
+        if not Path(path).is_file():
+            raise UsageError(f"{path}: not a file")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise UsageError(f"{path}:1: larger than {MAX_BYTES // 2**20} MiB: not a kch counterexample")
+        data = json.loads(raw.decode("utf-8"))
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise UsageError(f"{path}:1: not UTF-8 JSON: {type(exc).__name__}") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise UsageError(f"{path}:1: schema: not a kch counterexample (expected {SCHEMA!r})")
+        found = data.get("schema") if isinstance(data, dict) else None
+        raise UsageError(f"{path}:1: schema: not a counterexample this kch can run (expected {SCHEMA!r}, "
+                         f"found {str(found)[:40]!r})")
     for key in ("spec", "spec_data", "plan"):
         if key not in data:
             raise UsageError(f"{path}:1: {key}: missing")

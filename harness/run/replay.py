@@ -21,7 +21,28 @@ from harness.spec.model import Spec
 
 
 def spec_of(data: dict) -> Spec:
-    return Spec.model_validate(data)
+    """The spec a counterexample saved, checked whole as the loader checks a file."""
+    from harness.spec.checks import check_spec
+
+    spec = Spec.model_validate(data)
+    problems = check_spec(spec)
+    if problems:
+        loc, what = problems[0]
+        raise ValueError(f"{'.'.join(map(str, loc))}: {what}")
+    return spec
+
+
+def plan_of(path: Path, data: object) -> Plan:
+    """The plan a counterexample saved (a plan of another kch version is bad input)."""
+    try:
+        plan = Plan.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{path}:1: plan: not a plan this kch can run ({type(exc).__name__}: "
+                         f"{str(exc)[:80]}); it may come from another version of kch") from None
+    late = [f.at for f in plan.faults if not 0 <= f.at <= 3600] + [a.at for a in plan.actions if not 0 <= a.at <= 3600]
+    if late or not 0 < plan.messages <= 1_000_000:
+        raise UsageError(f"{path}:1: plan: out of range (messages {plan.messages}, times {late[:3]})")
+    return plan
 
 
 def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
@@ -35,7 +56,7 @@ def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
     except ValueError as exc:  # pydantic's ValidationError, as one line
         raise _bad(path, exc) from None
     spec, _ = spec.for_client(client.name)
-    plan = Plan.from_dict(data["plan"])
+    plan = plan_of(path, data.get("plan"))
     check_expect(spec.expect)
     loaded = LoadedSpec(data["spec"], Path(data.get("spec_path", path)), spec)
     version = kafka_version or data.get("versions", {}).get("kafka")
@@ -63,5 +84,5 @@ def replay(path: Path, *, client: Client, kafka_version: str | None, times: int,
 
 
 def _bad(path: Path, exc: Exception) -> KchError:
-    first = str(exc).splitlines()
-    return UsageError(f"{path}:1: spec_data: {first[1] if len(first) > 1 else first[0]}")
+    first = str(exc).splitlines() or [type(exc).__name__]
+    return UsageError(f"{path}:1: spec_data: {(first[1] if len(first) > 1 else first[0]).strip()}")

@@ -9,24 +9,18 @@ last, reader actions per kind of reader, split sides, and client and broker conf
 
 from __future__ import annotations
 
-import difflib
 import re
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from harness.spec.model import Fault, FaultChoice, Spec
 from harness.vocab.actions import ACTIONS
 from harness.vocab.faults import DOWN, FAULT_KINDS, SPLIT_CUTS, TARGET_WORDS, TOXICS
+from harness.vocab.words import did_you_mean
 
 Problem = tuple[tuple, str]
 _NODE = re.compile(r"node:(\d+)")
 _CONTROLLER = re.compile(r"controller:(\d+)")
 LINK_FORMS = ("clients", "client->T", "S->D", "links-of:T", "replication-of:T", "controller-links-of:T")
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` if `word` is near one of `choices`, else ``""``."""
-    near = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 def check_spec(spec: Spec) -> list[Problem]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from harness.spec.values import Duration, Durations, Range, Rate, IntRange, DurationRange
 from harness.vocab.actions import ACTIONS
 from harness.vocab.anomalies import ANOMALIES, EXPECTATIONS
+from harness.vocab.words import did_you_mean
 from harness.vocab.faults import CUTS, FAULT_KINDS, LINK_FAULTS, STREAMS, TARGET_WORDS, TRUE_CUTS
 
 Anomaly = Literal[ANOMALIES]  # type: ignore[valid-type]
@@ -32,7 +33,8 @@ class _Strict(BaseModel):
 def _target(value: str) -> str:
     if value in TARGET_WORDS or re.fullmatch(r"node:\d{1,3}", value):
         return value
-    raise ValueError(f"{value!r} is not a target: one of {', '.join(TARGET_WORDS)} or node:N")
+    raise ValueError(f"{value!r} is not a target: one of {', '.join(TARGET_WORDS)} or node:N"
+                     + did_you_mean(value, TARGET_WORDS))
 
 
 class ClusterSpec(_Strict):
