@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import statistics
+import time
 
 import pytest
 
-from harness.cluster import tuning
+from harness.cluster import make_cluster, tuning
+from harness.errors import UsageError
 from harness.faults import Down, Isolate, Kill, Pause, Toxic
+from harness.faults.targets import RESOLVE_TIMEOUT_S, resolve_target
 from harness.wait import wait_until
 from tests.kafka_helpers import read_all, send
 
@@ -16,6 +19,26 @@ pytestmark = pytest.mark.cluster
 # A kill is detected after the broker session timeout; a KRaft election may come first if the
 # killed node was the active controller; then the new leader's metadata must spread.
 FAILOVER_BOUND_S = (tuning.BROKER_SESSION_TIMEOUT_MS + 2 * tuning.QUORUM_FETCH_TIMEOUT_MS) / 1000 + 10
+
+
+def test_broker_config_reaches_the_broker_and_reserved_keys_are_refused():
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    with pytest.raises(UsageError, match="controller.listener.names"):
+        make_cluster("local", brokers=1, broker_config={"controller.listener.names": "X"})
+    config = {"message.max.bytes": 2_000_000, "log.retention.bytes": "123456789",
+              "unclean.leader.election.enable": True}
+    with make_cluster("local", brokers=1, broker_config=config) as cluster:
+        admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+        resource = ConfigResource(ConfigResource.Type.BROKER, "1")
+        entries = admin.describe_configs([resource], request_timeout=10)[resource].result(timeout=20)
+        assert entries["message.max.bytes"].value == "2000000"
+        assert entries["log.retention.bytes"].value == "123456789"
+        assert entries["unclean.leader.election.enable"].value == "true"
+        assert entries["broker.session.timeout.ms"].value == str(tuning.BROKER_SESSION_TIMEOUT_MS)
+        assert cluster.status()["broker_config"] == {"message.max.bytes": "2000000",
+                                                     "log.retention.bytes": "123456789",
+                                                     "unclean.leader.election.enable": "true"}
 
 
 def test_produce_and_consume_through_the_proxies(kch_cluster, kch_topic):
@@ -109,3 +132,46 @@ def test_active_controller_matches_kafkas_own_quorum_tool(kch_cluster):
                                       "describe", "--status"], kch_cluster.workdir / "logs" / "tool.log")
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
     assert int(re.search(r"LeaderId:\s+(\d+)", out).group(1)) == kch_cluster.active_controller()
+
+
+def test_kill_a_follower_kills_a_non_leader_replica_and_the_leader_stays(kch_cluster, kch_nemesis, kch_topic):
+    topic = kch_topic(partitions=1, replication_factor=3)
+    leader = kch_cluster.leader(topic, 0)
+    followers = kch_cluster.followers(topic, 0)
+    assert followers == sorted(set(kch_cluster.replicas(topic, 0)) - {leader}) and len(followers) == 2
+    kch_nemesis.apply(Kill(f"follower:{topic}/0#1"))
+    [event] = [e for e in kch_nemesis.history.of_type("fault") if e.phase == "start"]
+    victim = event.detail["node"]
+    assert victim == followers[1] and not kch_cluster.is_running(victim)
+    wait_until(lambda: victim not in kch_cluster.isr(topic, 0), timeout=FAILOVER_BOUND_S,
+               message="killed follower stayed in the ISR")
+    assert kch_cluster.leader(topic, 0) == leader
+    assert kch_cluster.followers(topic, 0) == [followers[0]]
+    # One follower left in sync: every index names it.
+    assert resolve_target(kch_cluster, f"follower:{topic}/0#1") == followers[0]
+
+
+def test_a_toxic_on_client_to_follower_touches_only_that_followers_client_link(kch_cluster, kch_nemesis, kch_topic):
+    topic = kch_topic(partitions=1, replication_factor=3)
+    follower = kch_cluster.followers(topic, 0)[0]
+    active = kch_nemesis.apply(Toxic("latency", f"client->follower:{topic}/0", {"latency": 100}))
+    assert active.resolved["links"] == [f"client->node:{follower}"]
+    toxic = {l.dst: [t.name for t in kch_cluster.toxiproxy.toxics(l.proxy)]
+             for l in kch_cluster.layout.links if l.kind == "client"}
+    assert {n for n, names in toxic.items() if names} == {follower}
+    assert follower != kch_cluster.leader(topic, 0)
+    kch_nemesis.heal(active)
+    assert not kch_cluster.toxiproxy.toxics(kch_cluster.layout.link(f"client->node:{follower}").proxy)
+
+
+def test_a_leader_target_right_after_the_leaders_kill_waits_for_the_new_leader(kch_cluster, kch_nemesis, kch_topic):
+    topic = kch_topic(partitions=1, replication_factor=3)
+    old = kch_cluster.leader(topic, 0)
+    kch_nemesis.apply(Kill(f"leader:{topic}/0"))
+    began = time.monotonic()
+    new = resolve_target(kch_cluster, f"leader:{topic}/0")
+    waited = time.monotonic() - began
+    assert new != old and kch_cluster.is_running(new)
+    assert 0.5 < waited < RESOLVE_TIMEOUT_S         # the dead leader is not returned: it waited
+    active = kch_nemesis.apply(Pause(f"leader:{topic}/0"))   # a planned fault on it applies
+    assert active.resolved["node"] == new

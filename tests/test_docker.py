@@ -30,8 +30,11 @@ pytestmark = pytest.mark.docker
 def cluster():
     from harness.cluster.docker import DockerCluster
 
-    with DockerCluster(brokers=3, images="kch") as c:
+    with DockerCluster(brokers=3, images="kch", broker_config=BROKER_CONFIG) as c:
         yield c
+
+
+BROKER_CONFIG = {"log.retention.bytes": 987654321, "log.flush.interval.messages": 100000}
 
 
 @pytest.fixture
@@ -71,6 +74,28 @@ def test_containers_have_stable_names_labels_and_addresses(cluster):
             assert f"kch-node-{node}" in net["Aliases"]
     assert cluster.healthy()
     assert set(cluster.status()["nodes"][0]) >= {"container", "address", "client_address"}
+
+
+def test_broker_config_reaches_every_broker(cluster):
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+    for node in cluster.layout.brokers:
+        resource = ConfigResource(ConfigResource.Type.BROKER, str(node.id))
+        entries = admin.describe_configs([resource], request_timeout=10)[resource].result(timeout=20)
+        assert entries["log.retention.bytes"].value == "987654321"
+        assert entries["log.flush.interval.messages"].value == "100000"
+    assert cluster.status()["broker_config"] == {k: str(v) for k, v in BROKER_CONFIG.items()}
+
+
+def test_follower_targets_kill_an_in_sync_non_leader(cluster, nemesis):
+    topic = _topic(cluster, "followed")
+    leader = cluster.leader(topic, 0)
+    followers = cluster.followers(topic, 0)
+    assert followers == sorted({1, 2, 3} - {leader})
+    nemesis.apply(Kill(f"follower:{topic}/0#1"))
+    assert cluster.state(followers[1]) == "exited"
+    assert cluster.leader(topic, 0) == leader
 
 
 def test_writes_replicate_through_proxied_links(cluster):

@@ -38,7 +38,7 @@ from harness.cluster.engine import engine, engine_errors, labels, reap_container
 from harness.cluster.images import Images, resolve
 from harness.cluster.docker_layout import (API, CLIENT, CONTROLLER, NODE_SCRIPT, container_properties,
                                            hosts_file, plan_docker_layout)
-from harness.cluster.layout import Layout, Link, Node, host_name
+from harness.cluster.layout import Layout, Link, Node, check_broker_config, host_name
 from harness.cluster.local import _cluster_id, _free_ports
 from harness.cluster.netcut import NetCuts
 from harness.cluster.observe import Observer
@@ -63,7 +63,8 @@ def _close_all() -> None:
 class DockerCluster(Observer):
     """An N-node KRaft cluster of containers; ``close()`` removes every container and the network.
 
-    Same interface as :class:`~harness.cluster.local.LocalCluster`, plus true partitions:
+    Same interface as :class:`~harness.cluster.local.LocalCluster` (``broker_config`` included),
+    plus true partitions:
     :meth:`disconnect` and :attr:`cuts` (iptables inside the nodes' network namespaces).
     """
 
@@ -71,7 +72,8 @@ class DockerCluster(Observer):
 
     def __init__(self, *, brokers: int = 3, controllers: int = 0, kafka_version: str = DEFAULT_KAFKA_VERSION,
                  workdir: Path | None = None, name: str | None = None, detached: bool = False,
-                 images: str = "auto", client_proxies: bool = True) -> None:
+                 images: str = "auto", client_proxies: bool = True,
+                 broker_config: dict[str, str] | None = None) -> None:
         if not 1 <= brokers <= 9:
             raise UsageError(f"--brokers: {brokers} is outside 1..9")
         if controllers not in (0, 1, 3, 5):
@@ -79,6 +81,7 @@ class DockerCluster(Observer):
         if not client_proxies:
             raise UsageError("the docker provider always proxies client links")
         self.brokers_count, self.controllers_count = brokers, controllers
+        self.broker_config = check_broker_config(broker_config)
         self.kafka_version = kafka_version
         self.name = name or f"cluster-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.detached = detached
@@ -202,7 +205,7 @@ class DockerCluster(Observer):
 
     def _start_container(self, node: Node, tuned: dict, cluster_id: str) -> None:
         address = self.addresses[node.id]
-        props = container_properties(self.layout, node, address, tuned)
+        props = container_properties(self.layout, node, address, tuned, self.broker_config)
         ports = {API: next(_free_ports())}
         self.api_ports[node.id] = ports[API]
         if node.broker:
@@ -354,6 +357,7 @@ class DockerCluster(Observer):
             "workdir": str(self.workdir), "bootstrap_servers": self.bootstrap,
             "toxiproxy_api": f"127.0.0.1:{self.api_ports.get(PROXY_KEY)}",
             "toxiproxy_pid": None,
+            "broker_config": dict(self.broker_config),
             "nodes": [{"id": n.id, "roles": n.roles, "container": f"kch-{self.name}-node-{n.id}",
                        "address": self.addresses.get(n.id), "pid": None, "paused": n.id in self.paused,
                        "client_address": f"127.0.0.1:{n.client_proxy_port}" if n.broker else None,

@@ -43,12 +43,14 @@ def plan_docker_layout(*, brokers: int, controllers: int, ports) -> Layout:
     return Layout(tuple(nodes), tuple(links))
 
 
-def container_properties(layout: Layout, node: Node, address: str, tuned: dict) -> dict[str, object]:
+def container_properties(layout: Layout, node: Node, address: str, tuned: dict,
+                         config: dict | None = None) -> dict[str, object]:
     """server.properties of ``node``: its listeners bind the node's network address (its own
-    toxiproxy listens on loopback addresses with the same ports)."""
+    toxiproxy listens on loopback addresses with the same ports); ``config`` as for
+    :func:`~harness.cluster.layout.server_properties`."""
     voters = ",".join(f"{n.id}@{host_name(n.id)}:{CONTROLLER}" for n in layout.controllers)
     return server_properties(node, bind=address, ports=(CLIENT, INTERNAL, CONTROLLER), voters=voters,
-                             data_dir="/var/lib/kch/data", tuned=tuned)
+                             data_dir="/var/lib/kch/data", tuned=tuned, config=config)
 
 
 def hosts_file(layout: Layout, node_id: int, address: str) -> str:

@@ -23,10 +23,32 @@ is never proxied.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
+
+from harness.errors import UsageError
 
 MAX_NODES = 200
+
+# server.properties keys a cluster's ``broker_config`` may not set: kch derives them from the
+# layout (identity, roles, listeners, quorum, storage) and the cluster does not work without
+# its own values. Every key starting with a RESERVED_BROKER_PREFIXES entry is reserved too
+# (the controller.quorum.* keys below are Kafka 4.3's); reserved_broker_key() checks both.
+RESERVED_BROKER_KEYS: tuple[str, ...] = (
+    "node.id", "broker.id", "process.roles",
+    "listeners", "advertised.listeners", "listener.security.protocol.map",
+    "inter.broker.listener.name", "security.inter.broker.protocol", "controller.listener.names",
+    "log.dirs", "log.dir", "metadata.log.dir",
+    "controller.quorum.voters", "controller.quorum.bootstrap.servers",
+    "controller.quorum.election.timeout.ms", "controller.quorum.election.backoff.max.ms",
+    "controller.quorum.fetch.timeout.ms", "controller.quorum.request.timeout.ms",
+    "controller.quorum.retry.backoff.ms", "controller.quorum.append.linger.ms",
+    "controller.quorum.auto.join.enable", "controller.quorum.fetch.max.bytes",
+    "controller.quorum.fetch.snapshot.max.bytes",
+)
+RESERVED_BROKER_PREFIXES: tuple[str, ...] = ("controller.quorum.",)
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def host_name(node: int) -> str:
@@ -167,17 +189,50 @@ def peer_links(nodes: list[Node], port: Callable[[Node, str], int], host: Callab
     return links
 
 
-def node_properties(layout: Layout, node: Node, *, data_dir: str, tuned: dict[str, object]) -> dict[str, object]:
+def reserved_broker_key(key: str) -> bool:
+    """Whether ``key`` is one kch sets itself (see :data:`RESERVED_BROKER_KEYS`)."""
+    return key in RESERVED_BROKER_KEYS or key.startswith(RESERVED_BROKER_PREFIXES)
+
+
+def check_broker_config(config: Mapping[str, object] | None) -> dict[str, str]:
+    """``config`` as server.properties entries (booleans as ``true``/``false``); a
+    :class:`UsageError` naming the key for a reserved key, a malformed key or a value that
+    is not a plain one-line scalar."""
+    checked: dict[str, str] = {}
+    for key, value in (config or {}).items():
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            raise UsageError(f"broker config key {key!r}: not a server.properties key")
+        if reserved_broker_key(key):
+            raise UsageError(f"broker config {key}: reserved, kch sets it itself (reserved: "
+                             f"{', '.join(k for k in RESERVED_BROKER_KEYS if not k.startswith(RESERVED_BROKER_PREFIXES))}"
+                             f", {', '.join(p + '*' for p in RESERVED_BROKER_PREFIXES)})")
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (str, int, float)):
+            text = str(value)
+        else:
+            raise UsageError(f"broker config {key}: value {value!r} is not a string, number or boolean")
+        if "\n" in text or "\r" in text:
+            raise UsageError(f"broker config {key}: the value spans lines")
+        checked[key] = text
+    return checked
+
+
+def node_properties(layout: Layout, node: Node, *, data_dir: str, tuned: dict[str, object],
+                    config: Mapping[str, object] | None = None) -> dict[str, object]:
     """server.properties of a local ``node``: listeners on 127.0.0.1 at its own ports."""
     return server_properties(node, bind="127.0.0.1", voters=layout.voters(),
                              ports=(node.client_port, node.internal_port, node.controller_port),
-                             data_dir=data_dir, tuned=tuned)
+                             data_dir=data_dir, tuned=tuned, config=config)
 
 
 def server_properties(node: Node, *, bind: str, ports: tuple, voters: str, data_dir: str,
-                      tuned: dict[str, object]) -> dict[str, object]:
+                      tuned: dict[str, object], config: Mapping[str, object] | None = None) -> dict[str, object]:
     """server.properties of ``node``, its listeners bound to ``bind`` at ``ports`` (CLIENT,
-    INTERNAL, CONTROLLER), which peers reach under its name; clients reach it at its proxy."""
+    INTERNAL, CONTROLLER), which peers reach under its name; clients reach it at its proxy.
+    ``tuned`` (kch's defaults, :mod:`harness.cluster.tuning`) comes next, then ``config`` (a
+    cluster's ``broker_config``, on every node, controllers too), which overrides ``tuned``
+    but may not touch :data:`RESERVED_BROKER_KEYS`."""
     client, internal, controller = ports
     listeners, advertised, proto = [], [], []
     if node.broker:
@@ -201,4 +256,5 @@ def server_properties(node: Node, *, bind: str, ports: tuple, voters: str, data_
     if node.broker:
         props["inter.broker.listener.name"] = "INTERNAL"
     props.update(tuned)
+    props.update(check_broker_config(config))
     return props

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.cluster import tuning
-from harness.cluster.layout import Layout, Node, node_properties, plan_layout
+from harness.cluster.layout import Layout, Node, check_broker_config, node_properties, plan_layout
 from harness.cluster.observe import Observer
 from harness.errors import ClusterError, UsageError
 from harness.home import state_dir
@@ -55,7 +55,9 @@ class LocalCluster(Observer):
     controllers (combined mode), otherwise ``controllers`` dedicated controller nodes are
     added. Node data, configs and logs live under ``workdir`` (a fresh temporary directory by
     default). ``detached=True`` keeps the cluster alive after this process exits
-    (``kch cluster up``).
+    (``kch cluster up``). ``broker_config`` (server.properties entries) goes into every node's
+    config over kch's tuned defaults; a key kch needs to set itself
+    (:data:`~harness.cluster.layout.RESERVED_BROKER_KEYS`) is a :class:`UsageError`.
     """
 
     provider = "local"
@@ -63,13 +65,15 @@ class LocalCluster(Observer):
 
     def __init__(self, *, brokers: int = 3, controllers: int = 0,
                  kafka_version: str = DEFAULT_KAFKA_VERSION, workdir: Path | None = None,
-                 name: str | None = None, detached: bool = False, client_proxies: bool = True) -> None:
+                 name: str | None = None, detached: bool = False, client_proxies: bool = True,
+                 broker_config: dict[str, str] | None = None) -> None:
         if not 1 <= brokers <= 9:
             raise UsageError(f"--brokers: {brokers} is outside 1..9")
         if controllers not in (0, 1, 3, 5):
             raise UsageError(f"--controllers: {controllers} must be 0 (combined), 1, 3 or 5")
         self.brokers_count = brokers
         self.controllers_count = controllers
+        self.broker_config = check_broker_config(broker_config)
         self.kafka_version = kafka_version
         self.name = name or f"cluster-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.detached = detached
@@ -138,7 +142,8 @@ class LocalCluster(Observer):
     def _write_config(self, node: Node, tuned: dict) -> None:
         d = self.node_dir(node.id)
         d.mkdir(parents=True, exist_ok=True)
-        props = node_properties(self.layout, node, data_dir=str(d / "data"), tuned=tuned)
+        props = node_properties(self.layout, node, data_dir=str(d / "data"), tuned=tuned,
+                                config=self.broker_config)
         (d / "server.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         (d / "hosts").write_text(self.layout.hosts_file(node.id))
 
@@ -230,6 +235,7 @@ class LocalCluster(Observer):
             "bootstrap_servers": self.bootstrap,
             "toxiproxy_api": f"127.0.0.1:{self.toxiproxy_server.port}",
             "toxiproxy_pid": self.toxiproxy_server.pid,
+            "broker_config": dict(self.broker_config),
             "nodes": [{"id": n.id, "roles": n.roles, "pid": self.pid(n.id),
                        "paused": n.id in self.paused,
                        "client_address": f"127.0.0.1:{n.client_proxy_port}" if n.broker else None,

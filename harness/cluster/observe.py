@@ -124,8 +124,21 @@ class Observer:
         leader = self.partition(topic, partition).leader
         return leader if leader >= 0 else None
 
-    def isr(self, topic: str, partition: int) -> tuple[int, ...]:
-        return self.partition(topic, partition).isr
+    def replicas(self, topic: str, partition: int) -> list[int]:
+        """The replicas of ``topic/partition``, in Kafka's order (the first is the preferred leader)."""
+        return list(self.partition(topic, partition).replicas)
+
+    def isr(self, topic: str, partition: int) -> list[int]:
+        """The in-sync replicas of ``topic/partition`` (leader included), in Kafka's order."""
+        return list(self.partition(topic, partition).isr)
+
+    def followers(self, topic: str, partition: int) -> list[int]:
+        """The in-sync replicas of ``topic/partition`` other than its leader whose node is
+        running, sorted by node id (empty while the partition has no leader)."""
+        state = self.partition(topic, partition)
+        if state.leader < 0:
+            return []
+        return sorted(n for n in state.isr if n != state.leader and self.is_running(n))
 
     def unfenced_brokers(self, *, views: dict | None = None) -> set[int]:
         """Brokers every reachable broker sees registered and unfenced."""
