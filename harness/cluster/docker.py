@@ -39,7 +39,7 @@ from harness.cluster.images import Images, resolve
 from harness.cluster.docker_layout import (API, CLIENT, CONTROLLER, NODE_SCRIPT, container_properties,
                                            hosts_file, plan_docker_layout)
 from harness.cluster.layout import Layout, Link, Node, check_broker_config, host_name
-from harness.cluster.local import _cluster_id, _free_ports
+from harness.cluster.local import new_cluster_id, free_ports
 from harness.cluster.netcut import NetCuts
 from harness.cluster.observe import Observer
 from harness.errors import ClusterError, UsageError
@@ -109,12 +109,12 @@ class DockerCluster(Observer):
             _LIVE.add(self)
         self.images = resolve(self.kafka_version, self.image_choice)
         self.layout = plan_docker_layout(brokers=self.brokers_count, controllers=self.controllers_count,
-                                         ports=_free_ports())
+                                         ports=free_ports())
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         self._create_network(client)
         self._start_proxy()
         tuned = tuning.properties(brokers=self.brokers_count)
-        cluster_id = _cluster_id()
+        cluster_id = new_cluster_id()
         nodes = list(self.layout.nodes)
         with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
             list(pool.map(lambda n: self._start_container(n, tuned, cluster_id), nodes))
@@ -198,7 +198,7 @@ class DockerCluster(Observer):
         return self.containers[key]
 
     def _start_proxy(self) -> None:
-        port = next(_free_ports())
+        port = next(free_ports())
         self.api_ports[PROXY_KEY] = port
         ports = {API: port, **{9000 + n.id: n.client_proxy_port for n in self.layout.brokers}}
         self._container(PROXY_KEY, self.images.proxy, ports=ports, aliases=["kch-proxy"])
@@ -206,7 +206,7 @@ class DockerCluster(Observer):
     def _start_container(self, node: Node, tuned: dict, cluster_id: str) -> None:
         address = self.addresses[node.id]
         props = container_properties(self.layout, node, address, tuned, self.broker_config)
-        ports = {API: next(_free_ports())}
+        ports = {API: next(free_ports())}
         self.api_ports[node.id] = ports[API]
         if node.broker:
             ports[CLIENT] = node.client_port

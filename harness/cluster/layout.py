@@ -28,26 +28,10 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping
 
 from harness.errors import UsageError
+from harness.vocab.cluster import RESERVED_BROKER_KEYS, RESERVED_BROKER_PREFIXES, reserved_broker_key  # noqa: F401 (re-exported)
 
 MAX_NODES = 200
 
-# server.properties keys a cluster's ``broker_config`` may not set: kch derives them from the
-# layout (identity, roles, listeners, quorum, storage) and the cluster does not work without
-# its own values. Every key starting with a RESERVED_BROKER_PREFIXES entry is reserved too
-# (the controller.quorum.* keys below are Kafka 4.3's); reserved_broker_key() checks both.
-RESERVED_BROKER_KEYS: tuple[str, ...] = (
-    "node.id", "broker.id", "process.roles",
-    "listeners", "advertised.listeners", "listener.security.protocol.map",
-    "inter.broker.listener.name", "security.inter.broker.protocol", "controller.listener.names",
-    "log.dirs", "log.dir", "metadata.log.dir",
-    "controller.quorum.voters", "controller.quorum.bootstrap.servers",
-    "controller.quorum.election.timeout.ms", "controller.quorum.election.backoff.max.ms",
-    "controller.quorum.fetch.timeout.ms", "controller.quorum.request.timeout.ms",
-    "controller.quorum.retry.backoff.ms", "controller.quorum.append.linger.ms",
-    "controller.quorum.auto.join.enable", "controller.quorum.fetch.max.bytes",
-    "controller.quorum.fetch.snapshot.max.bytes",
-)
-RESERVED_BROKER_PREFIXES: tuple[str, ...] = ("controller.quorum.",)
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -187,11 +171,6 @@ def peer_links(nodes: list[Node], port: Callable[[Node, str], int], host: Callab
                 links.append(Link(name, kind, src.id, dst.id, f"{pair_address(src.id, dst.id)}:{p}",
                                   f"{host(dst)}:{p}"))
     return links
-
-
-def reserved_broker_key(key: str) -> bool:
-    """Whether ``key`` is one kch sets itself (see :data:`RESERVED_BROKER_KEYS`)."""
-    return key in RESERVED_BROKER_KEYS or key.startswith(RESERVED_BROKER_PREFIXES)
 
 
 def check_broker_config(config: Mapping[str, object] | None) -> dict[str, str]:

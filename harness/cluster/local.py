@@ -32,14 +32,14 @@ from harness.provision import DEFAULT_KAFKA_VERSION, kafka_dist
 from harness.toxiproxy import Proxy, ToxiproxyClient
 from harness.toxiproxy.server import ToxiproxyServer, free_port
 
-def _cluster_id() -> str:
+def new_cluster_id() -> str:
     while True:
         text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not text.startswith("-"):
             return text
 
 
-def _free_ports() -> Iterator[int]:
+def free_ports() -> Iterator[int]:
     seen: set[int] = set()
     while True:
         port = free_port()
@@ -96,8 +96,8 @@ class LocalCluster(Observer):
         self._dist = kafka_dist(self.kafka_version)
         self.group = ProcessGroup(self.name, detached=self.detached)
         self.layout = plan_layout(brokers=self.brokers_count, controllers=self.controllers_count,
-                                  ports=_free_ports(), client_proxies=self.client_proxies)
-        cluster_id = _cluster_id()
+                                  ports=free_ports(), client_proxies=self.client_proxies)
+        cluster_id = new_cluster_id()
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "logs").mkdir(exist_ok=True)
         self.toxiproxy_server = ToxiproxyServer(self.group, log_path=self.workdir / "logs" / "toxiproxy.log")

@@ -15,6 +15,7 @@ from typing import Iterator
 from harness.spec.model import Fault, FaultChoice, Spec
 from harness.vocab.actions import ACTIONS
 from harness.vocab.faults import DOWN, FAULT_KINDS, SPLIT_CUTS, TARGET_WORDS, TOXICS
+from harness.vocab.cluster import reserved_broker_key
 from harness.vocab.words import did_you_mean
 
 Problem = tuple[tuple, str]
@@ -191,8 +192,6 @@ def _clients(spec: Spec) -> Iterator[Problem]:
     for i, node in enumerate(spec.consumer.bootstrap or []):
         if not 1 <= int(node.split(":")[1]) <= spec.cluster.brokers:
             yield ("consumer", "bootstrap", i), f"{node}: no such broker (brokers 1..{spec.cluster.brokers})"
-    from harness.vocab.cluster import RESERVED_BROKER_KEYS
-
     for key in spec.cluster.config:
-        if key in RESERVED_BROKER_KEYS:
+        if reserved_broker_key(key):
             yield ("cluster", "config", key), f"{key} is kch's to set (listeners, roles, quorum, log dirs)"
