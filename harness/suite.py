@@ -13,14 +13,15 @@ file or a directory of specs.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from harness.spec.loader import LoadedSpec, SpecError, find_specs
+from harness.spec.loader import LoadedSpec, find_specs, validate
+from harness.spec.yamlfile import line_of, read_yaml, spec_error
 
 
 class SuiteModel(BaseModel):
@@ -51,27 +52,23 @@ def is_suite(path: Path) -> bool:
 
 
 def load_suite(path: Path) -> Suite:
-    """Read a suite and every spec it names (all validated); errors as ``file:line: field``."""
-    try:
-        text = path.read_text()
-        data = yaml.safe_load(text)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SpecError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML") from None
+    """Read a suite and every spec it names (all validated); errors as ``file:line: field: what``."""
+    data, lines = read_yaml(path, what="suite")
     if not isinstance(data, dict):
-        raise SpecError(f"{path}:1: a suite is a mapping (title, specs, client, cluster, profile)")
-    try:
-        model = SuiteModel.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "(suite)"
-        line = next((n for n, l in enumerate(text.splitlines(), 1)
-                     if l.lstrip().startswith(f"{err['loc'][0]}:")), 1) if err["loc"] else 1
-        raise SpecError(f"{path}:{line}: {field}: {err['msg']}") from None
-    specs = find_specs([(path.parent / p) for p in model.specs])
-    return Suite(path.stem, path, model, specs)
+        raise spec_error(path, lines.get((), 1), "(file)",
+                         "a suite is a mapping (title, specs, client, cluster, profile)")
+    model = validate(path, SuiteModel, data, lines, "(suite)")
+    targets = []
+    for i, name in enumerate(model.specs):
+        target = path.parent / name
+        try:
+            os.stat(target)
+        except (OSError, ValueError) as exc:
+            why = "no such spec file or directory" if isinstance(exc, FileNotFoundError) else \
+                f"cannot read: {getattr(exc, 'strerror', None) or exc}"
+            raise spec_error(path, line_of(lines, ("specs", i)), f"specs.{i}", f"{name}: {why}") from None
+        targets.append(target)
+    return Suite(path.stem, path, model, find_specs(targets))
 
 
 def resolve_targets(targets: list[str], *, root: Path = Path(".")) -> tuple[list[LoadedSpec], Suite | None]:

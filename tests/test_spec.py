@@ -72,7 +72,7 @@ def test_true_partitions_make_a_spec_docker_only(tmp_path):
 
 
 def test_malformed_yaml_names_the_line(tmp_path):
-    with pytest.raises(SpecError, match=r"s\.yaml:3: not valid YAML"):
+    with pytest.raises(SpecError, match=r"s\.yaml:3: \(file\): not valid YAML"):
         load_spec(write(tmp_path, "title: x\nexpect: {a: b}\n  bad: [\n"))
 
 
