@@ -24,7 +24,7 @@ from harness.clients import get_client
 from harness.run.conformance import ClusterPool, Context, run_spec
 from harness.provision import DEFAULT_KAFKA_VERSION
 from harness.spec import load_spec
-from harness.suite import load_suite
+from harness.spec.suite import load_suite
 from harness.plan.explore import PROFILES, Profile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from harness.judge.results import ERROR, FAIL, PASS, UNKNOWN, merge
 from harness.spec import load_spec
 from harness.spec.model import Spec
 from harness.plan.strategies import plans
-from harness.suite import load_suite, resolve_targets
+from harness.spec.suite import load_suite, resolve_targets
 from harness.judge.verdict import check_expect, judge, spec_verdict
 from harness.plan.explore import Profile, explore
 from harness.plan.plan import FaultStep, Plan, PlannedFault

@@ -34,7 +34,7 @@ def run_command(args: argparse.Namespace) -> int:
     from harness.run.conformance import run_specs
     from harness.cli.progress import Progress
     from harness.provision import DEFAULT_KAFKA_VERSION
-    from harness.suite import resolve_targets
+    from harness.spec.suite import resolve_targets
 
     targets = args.targets or ["ci"]
     specs, suite = resolve_targets(targets)

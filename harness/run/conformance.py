@@ -158,9 +158,9 @@ def skipped(loaded: LoadedSpec, client: Client, why: str) -> SpecResult:
 
 def _raw(loaded: LoadedSpec) -> dict:
     """The spec as written (YAML data), so that a replay validates exactly what ran."""
-    import yaml
+    from harness.spec.yamlfile import read_yaml
 
-    return yaml.safe_load(loaded.path.read_text())
+    return read_yaml(loaded.path)[0]
 
 
 def new_run_id(label: str = "run") -> str:

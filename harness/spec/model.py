@@ -24,6 +24,8 @@ Expectation = Literal[EXPECTATIONS]  # type: ignore[valid-type]
 Action = Literal[tuple(ACTIONS)]  # type: ignore[valid-type]
 Scalar = Union[str, int, float, bool]
 TARGET_KINDS = tuple(k for k, v in FAULT_KINDS.items() if v.subject == "target")
+MAX_BYTES_SENT = 2 * 1024**3      # an example writes at most this much (messages x value_bytes)
+MAX_SEND_S = 3600.0               # and sends for at most an hour (messages / rate)
 
 
 class _Strict(BaseModel):
@@ -103,6 +105,12 @@ class WorkloadSpec(_Strict):
             raise ValueError("producers: at least 1")
         if self.keys is not None and self.keys.low < 1:
             raise ValueError("keys: at least 1")
+        if self.messages.high * self.value_bytes > MAX_BYTES_SENT:
+            raise ValueError(f"messages x value_bytes is {self.messages.high * self.value_bytes} bytes: "
+                             f"at most {MAX_BYTES_SENT} an example")
+        if self.rate is not None and self.messages.high / self.rate > MAX_SEND_S:
+            raise ValueError(f"messages / rate is {self.messages.high / self.rate:.0f} s of sending: "
+                             f"at most {MAX_SEND_S:.0f} s an example")
         return self
 
 
@@ -234,7 +242,7 @@ class Spec(_Strict):
     """A semantic promise, the world it is tested in, and what must (not) be observed."""
 
     title: str = Field(min_length=3, max_length=500)
-    covers: list[str] = []
+    covers: list[str] = Field([], max_length=64)
     cluster: ClusterSpec = ClusterSpec()
     topic: TopicSpec = TopicSpec()
     producer: ClientSpec = ClientSpec()
@@ -264,6 +272,10 @@ class Spec(_Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> "Spec":
+        g = self.group
+        if g is not None and self.workload.messages.high * g.process_ms / 1000 > MAX_SEND_S:
+            raise ValueError(f"messages x group.process_ms is {self.workload.messages.high * g.process_ms / 1000:.0f} s "
+                             f"of processing: at most {MAX_SEND_S:.0f} s an example")
         if self.faults is not None and self.timeline is not None:
             raise ValueError("give either a fault menu (faults) or a fixed timeline, not both")
         if self.topic.replication_factor > self.cluster.brokers:

@@ -33,7 +33,8 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from harness.errors import UsageError
+from harness.spec.errors import (Lines, SpecError, dotted, escaped, line_of, one_line,  # noqa: F401
+                                  show_path, spec_error)
 
 MAX_BYTES = 256 * 1024      # a spec is a page or two; the largest shipped one is under 2 KiB
 MAX_DEPTH = 32              # nested mappings and lists; a spec needs about 7
@@ -41,7 +42,6 @@ MAX_NODES = 20_000          # keys, values and list items together
 MAX_SCALAR = 10_000         # characters of one scalar (key or value)
 MAX_DIGITS = 18             # digits of an integer (an int64 holds 18 for sure)
 
-Lines = dict[tuple, int]    # key path -> 1-based line of the key (of the node for list items)
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null")}
@@ -80,48 +80,6 @@ def _int12(text: str) -> int:
     if text.startswith(("0o", "0x")):
         return int(text[2:], 8 if text[1] == "o" else 16)
     return int(text, 10)
-
-
-class SpecError(UsageError):
-    """A spec or suite that cannot be used; the message is ``file:line: field: what is wrong``."""
-
-
-def one_line(text: object, limit: int = 300) -> str:
-    """`text` on one line of at most `limit` characters: line breaks become spaces, other
-    control characters (and undecodable bytes of a file name) are shown escaped."""
-    flat = _escaped(re.sub(r"[ \t]*[\r\n]+[ \t]*", " ", str(text)))
-    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
-
-
-def _escaped(text: str) -> str:
-    """`text` with every character that is not printable shown as its escape (\\n, \\x1b)."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-
-
-def show_path(path: Path | str) -> str:
-    """A file name as it can be shown on one line (escaped if it holds control characters)."""
-    return _escaped(str(path))
-
-
-def dotted(keys: tuple | list) -> str:
-    return ".".join(str(k) for k in keys) or "(file)"
-
-
-def spec_error(path: Path | str, line: int, field: str, what: str) -> SpecError:
-    """The one-line error ``file:line: field: what``."""
-    field = _escaped(field)
-    field = field if len(field) <= 120 else field[:117] + "..."
-    return SpecError(f"{show_path(path)}:{line}: {field}: {one_line(what)}")
-
-
-def line_of(lines: Lines, keys: tuple) -> int:
-    """The line of the longest prefix of `keys` the file has (1 if none)."""
-    for end in range(len(keys), -1, -1):
-        if keys[:end] in lines:
-            return lines[keys[:end]]
-    return 1
 
 
 def _line_at(text: str, pos: int) -> int:
