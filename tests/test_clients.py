@@ -178,3 +178,51 @@ def test_a_spec_may_expect_otherwise_of_one_client_and_says_why():
     assert why == "commits at the next poll"
     with pytest.raises(ValueError):
         spec(clients={"java": {"expect": {}, "why": "x"}})
+
+
+# --- consumer API actions: pause, resume, resubscribe ------------------------------------------
+def test_a_read_of_a_paused_partition_breaks_rule_9():
+    tp = {"topic": "t", "partition": 0}
+    paused = _member_stream()
+    paused.insert(2, _ev("partitions_paused", partitions=[tp], ms=100))
+    assert [v for v in check_stream(paused, role="member") if v.startswith("rule 9")]
+    for end in (_ev("partitions_resumed", partitions=[tp]), _ev("partitions_assigned", partitions=[tp])):
+        assert check_stream(paused[:3] + [end] + paused[3:], role="member") == []
+
+
+def test_pause_and_resubscribe_become_neutral_member_events():
+    t = MemberTranslator("member-0", topic="t")
+    tp = {"topic": "t", "partition": 1}
+    paused = t(_ev("partitions_paused", partitions=[tp], ms=2500), 1.0, 1.0)
+    resumed = t(_ev("partitions_resumed", partitions=[tp]), 2.0, 2.0)
+    again = t(_ev("resubscribed"), 3.0, 3.0)
+    assert (paused.type, paused.phase, paused.detail) == ("member", "pause-partitions",
+                                                          {"partitions": [["t", 1]], "seconds": 2.5})
+    assert (resumed.phase, resumed.detail) == ("resume-partitions", {"partitions": [["t", 1]]})
+    assert (again.type, again.phase) == ("member", "resubscribe")
+
+    from harness.checkers import CHECKERS, check_all
+    from tests.test_group_checkers import before_rebalance, clean
+
+    def rebalance(b, actions: bool):
+        """clean()'s rebalance; with `actions`, member-0 pauses, resumes and resubscribes first."""
+        if actions:
+            for ev in (paused, resumed, again):
+                b.ev("member-0", ev.type, ev.phase, detail=ev.detail)
+        b.revoked(0, [0, 1])
+        b.assigned(0, [0], 2)
+        b.assigned(1, [1], 2)
+        b.stable([0, 1], [0, 1])
+        b.read(0, 0, 3)
+        b.read(1, 1, 3)
+        b.commit(0, {0: 6})
+        b.commit(1, {1: 6})
+        b.drain()
+        return b
+
+    names = [n for n in CHECKERS if n != "rebalance"]
+    plain = check_all(clean().history(), names)
+    acted = check_all(rebalance(before_rebalance(), True).history(), names)
+    assert check_all(rebalance(before_rebalance(), False).history(), names) == plain
+    assert {n: r.status for n, r in acted.items()} == {n: r.status for n, r in plain.items()}
+    assert acted == plain

@@ -62,8 +62,19 @@ class Producer(Protocol):
 
 
 class Consumer(Protocol):
-    def assign(self, topic: str, partitions: list[int]) -> None:
-        """Read ``partitions`` of ``topic`` from their beginnings (no group management)."""
+    def assign(self, topic: str, partitions: list[int], offsets: dict[int, int] | None = None) -> None:
+        """Read ``partitions`` of ``topic`` (no group management), replacing any earlier
+        assignment: each from its beginning, or from ``offsets[p]`` where ``offsets`` gives
+        one (a re-assignment that resumes where the consumer was). None of them is paused."""
+
+    def pause(self, topic: str, partitions: list[int]) -> None:
+        """Stop fetching these assigned partitions (the client library's own pause) until
+        :meth:`resume`; polling goes on for the others. No record the client reads after
+        the pause took effect is returned for them (a driver may still hand over a batch it
+        had read before: those came before its ``partitions_paused``)."""
+
+    def resume(self, topic: str, partitions: list[int]) -> None:
+        """Fetch these paused partitions again, from where they stopped."""
 
     def poll(self, timeout: float) -> list[Record]:
         """The next batch of records (possibly empty)."""

@@ -86,11 +86,28 @@ class ConfluentConsumer:
         self._c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "logger": LOG,
                             "enable.auto.commit": False, "auto.offset.reset": "earliest",
                             "enable.partition.eof": False, **config})
+        self._paused: set[tuple[str, int]] = set()
 
-    def assign(self, topic: str, partitions: list[int]) -> None:
+    def assign(self, topic: str, partitions: list[int], offsets: dict[int, int] | None = None) -> None:
         from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
-        self._c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        if self._paused:                          # a new assignment starts unpaused
+            self._c.resume([TopicPartition(t, p) for t, p in sorted(self._paused)])
+            self._paused.clear()
+        offsets = offsets or {}
+        self._c.assign([TopicPartition(topic, p, offsets.get(p, OFFSET_BEGINNING)) for p in partitions])
+
+    def pause(self, topic: str, partitions: list[int]) -> None:
+        from confluent_kafka import TopicPartition
+
+        self._c.pause([TopicPartition(topic, p) for p in partitions])
+        self._paused.update((topic, p) for p in partitions)
+
+    def resume(self, topic: str, partitions: list[int]) -> None:
+        from confluent_kafka import TopicPartition
+
+        self._c.resume([TopicPartition(topic, p) for p in partitions])
+        self._paused.difference_update((topic, p) for p in partitions)
 
     def poll(self, timeout: float) -> list[Record]:
         out = []

@@ -22,6 +22,9 @@ from harness.errors import ClusterError
 from harness.procs import ProcessGroup
 
 START_TIMEOUT_S = 60.0      # a JVM on a busy 2-core machine
+# Events that answer a request (waited for by DriverProcess.request).
+REPLIES = frozenset({"startup_complete", "startup_failed", "flushed", "end_offsets", "shutdown_complete",
+                     "partitions_assigned", "partitions_paused", "partitions_resumed", "error"})
 
 
 class DriverProcess:
@@ -52,8 +55,7 @@ class DriverProcess:
             if self.events is not None:
                 self.events.append(ev)
             mono = ev.get("mono", mono)
-            if ev["name"] in ("startup_complete", "startup_failed", "flushed", "end_offsets",
-                              "shutdown_complete", "partitions_assigned", "error"):
+            if ev["name"] in REPLIES:
                 self._replies.put(ev)
             if self.on_event is not None:
                 self.on_event(ev, mono, wall)
@@ -174,11 +176,22 @@ class DriverConsumer:
             batch, self._batch = self._batch, []
             self._batches.put(batch)
 
-    def assign(self, topic: str, partitions: list[int]) -> None:
-        ev = self.driver.request({"op": "assign", "topic": topic, "partitions": partitions},
-                                 "partitions_assigned", 30)
-        if ev["name"] != "partitions_assigned":
-            raise ClusterError(f"{self.driver.label}: assign was not answered")
+    def assign(self, topic: str, partitions: list[int], offsets: dict[int, int] | None = None) -> None:
+        cmd: dict = {"op": "assign", "topic": topic, "partitions": partitions}
+        if offsets is not None:
+            cmd["offsets"] = {str(p): int(o) for p, o in offsets.items()}
+        self._ask(cmd, "partitions_assigned")
+
+    def pause(self, topic: str, partitions: list[int]) -> None:
+        self._ask({"op": "pause", "topic": topic, "partitions": partitions}, "partitions_paused")
+
+    def resume(self, topic: str, partitions: list[int]) -> None:
+        self._ask({"op": "resume", "topic": topic, "partitions": partitions}, "partitions_resumed")
+
+    def _ask(self, cmd: dict, reply: str) -> None:
+        ev = self.driver.request(cmd, reply, 30)
+        if ev["name"] != reply:
+            raise ClusterError(f"{self.driver.label}: {cmd['op']} was not answered")
 
     def poll(self, timeout: float) -> list[Record]:
         out: list[Record] = []

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness.errors import UsageError
 
 CAPABILITIES = ("assign", "idempotence", "group:classic-eager", "group:classic-cooperative",
-                "group:consumer", "group:static", "commit:sync", "commit:async", "commit:auto", "stall")
+                "group:consumer", "group:static", "commit:sync", "commit:async", "commit:auto", "stall",
+                "pause-partitions", "resubscribe")
 
 
 class Install(BaseModel):

@@ -31,6 +31,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "offsets_committed": ("offsets", "success"),
     "stalled": (),
     "resumed": (),
+    "partitions_paused": ("partitions",),
+    "partitions_resumed": ("partitions",),
+    "resubscribed": (),
     "error": ("message",),
     "tool_data": (),                 # VerifiableProducer's closing statistics
     "shutdown_requested": (),        # VerifiableConsumer, when it stops itself
@@ -126,6 +129,15 @@ class MemberTranslator:
             return event("member", "stall", seconds=ev.get("ms", 0) / 1000)
         if name == "resumed":
             return event("member", "resume")
+        # Pausing partitions and changing the subscription are the member's own doing; what
+        # they change in ownership comes as revoked/assigned events.
+        if name == "partitions_paused":
+            return event("member", "pause-partitions", partitions=parts(ev["partitions"]),
+                         **({"seconds": ev["ms"] / 1000} if isinstance(ev.get("ms"), (int, float)) else {}))
+        if name == "partitions_resumed":
+            return event("member", "resume-partitions", partitions=parts(ev["partitions"]))
+        if name == "resubscribed":
+            return event("member", "resubscribe")
         if name in ("startup_failed", "error"):
             return event("member", "error", message=ev.get("message"))
         return None
@@ -211,20 +223,29 @@ def _check_batches(events: list[dict]) -> list[str]:
 def _check_reads(events: list[dict], role: str) -> list[str]:
     out: list[str] = []
     held: set[tuple] = set()
+    paused: set[tuple] = set()       # paused and not since resumed, re-assigned or revoked
     last: dict[tuple, int] = {}
     for ev in events:
         name = ev["name"]
+        tps = [(p["topic"], p["partition"]) for p in ev.get("partitions", ())] \
+            if name in ("partitions_assigned", "partitions_revoked", "partitions_paused", "partitions_resumed") else ()
         if name == "partitions_assigned":
-            for p in ev["partitions"]:
-                held.add((p["topic"], p["partition"]))
-                last.pop((p["topic"], p["partition"]), None)
-        elif name == "partitions_revoked":
-            for p in ev["partitions"]:
-                held.discard((p["topic"], p["partition"]))
+            held.update(tps)
+            paused.difference_update(tps)
+            for tp in tps:
+                last.pop(tp, None)
+        elif name in ("partitions_revoked", "partitions_resumed"):
+            paused.difference_update(tps)
+            if name == "partitions_revoked":
+                held.difference_update(tps)
+        elif name == "partitions_paused":
+            paused.update(tps)
         elif name == "record_data":
             tp = (ev["topic"], ev["partition"])
             if role in ("member", "consumer") and tp not in held:
                 out.append(f"rule 6: read {tp[0]}/{tp[1]}@{ev['offset']} without holding it")
+            if tp in paused:
+                out.append(f"rule 9: read {tp[0]}/{tp[1]}@{ev['offset']} while it was paused")
             if tp in last and ev["offset"] <= last[tp]:
                 out.append(f"rule 5: {tp[0]}/{tp[1]} offset {ev['offset']} after {last[tp]}")
             last[tp] = ev["offset"]

@@ -42,9 +42,9 @@ import time
 
 from harness.drivers.common import (
     COMMIT_DEFINITE, CONSUMER_KEYS, DEFAULT_API_TIMEOUT_MS, DRIVER, MODES, PROTOCOLS, PRODUCE_DEFINITE, BadValue, Unsupported,
-    claim_stdout, role_failed, role_runner, emit, emit_batch, error_name, error_text, map_config,
-    offsets_list, setup_logging, start_reader, to_acks, to_bool, to_compression, to_int, to_str,
-    tps,
+    PartitionPause, check_assigned, claim_stdout, role_failed, role_runner, emit, emit_batch, error_name,
+    error_text, map_config, offsets_list, setup_logging, start_offsets, start_reader, to_acks, to_bool,
+    to_compression, to_int, to_str, tps,
 )
 
 # This module shares its name with the library: never import it instead of the library (as
@@ -381,11 +381,22 @@ class Driver:
                 op = cmd.get("op")
                 if op == "assign":
                     parts = [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
-                    consumer.assign(parts)
-                    if parts:
-                        await consumer.seek_to_beginning(*parts)
+                    consumer.assign(parts)               # fresh partition states: none paused
+                    offsets = start_offsets(cmd)
+                    for tp in parts:
+                        if tp.partition in offsets:
+                            consumer.seek(tp, offsets[tp.partition])
+                    rest = [tp for tp in parts if tp.partition not in offsets]
+                    if rest:
+                        await consumer.seek_to_beginning(*rest)
                     emit("partitions_assigned", partitions=tps(parts))
                     reading = bool(parts)
+                elif op in ("pause", "resume"):
+                    owned = [(tp.topic, tp.partition) for tp in consumer.assignment()]
+                    if check_assigned(op, cmd["topic"], cmd.get("partitions", []), owned):
+                        parts = [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
+                        (consumer.pause if op == "pause" else consumer.resume)(*parts)
+                        emit("partitions_paused" if op == "pause" else "partitions_resumed", partitions=tps(parts))
                 elif op == "end_offsets":
                     parts = [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
                     timeout_ms = cmd.get("timeout_ms", api_timeout or 15000)
@@ -445,7 +456,9 @@ class Driver:
             await self._quietly(consumer.stop(), 5)
             raise
         self.startup_complete()                  # before subscribing: the first join runs at once
-        consumer.subscribe(topics=[start["topic"]], listener=Listener())
+        listener = Listener()
+        consumer.subscribe(topics=[start["topic"]], listener=listener)
+        pause = PartitionPause()
 
         process_s = float(start.get("process_ms", 0) or 0) / 1000
         async_commits: set[asyncio.Task] = set()
@@ -470,6 +483,10 @@ class Driver:
 
         try:
             while True:
+                if pause.due():
+                    back = pause.end([(tp.topic, tp.partition) for tp in consumer.assignment()])
+                    if back:
+                        consumer.resume(*[TopicPartition(t, p) for t, p in back])
                 cmd = self.inbox.get_nowait()
                 if cmd is not None:
                     op = cmd.get("op")
@@ -477,6 +494,17 @@ class Driver:
                         break
                     if op == "stall":
                         await self.stall(cmd)
+                    elif op == "pause_partitions":
+                        owned = pause.begin([(tp.topic, tp.partition) for tp in consumer.assignment()],
+                                            cmd.get("ms", 0))
+                        if owned:
+                            consumer.pause(*[TopicPartition(t, p) for t, p in owned])
+                    elif op == "resubscribe":
+                        # the coordinator revokes the old assignment through the listener
+                        # when it rejoins with the new subscription
+                        consumer.unsubscribe()
+                        consumer.subscribe(topics=[start["topic"]], listener=listener)
+                        emit("resubscribed")
                     else:
                         self.unknown(cmd, "member")
                     continue

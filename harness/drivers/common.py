@@ -118,6 +118,57 @@ COMMIT_DEFINITE = {
 }
 
 
+def tp_list(pairs) -> list[dict]:
+    """``(topic, partition)`` pairs as protocol partition objects, sorted."""
+    return [{"topic": t, "partition": p} for t, p in sorted(pairs)]
+
+
+# -- consumer API actions -------------------------------------------------------------------------
+def start_offsets(cmd: dict) -> dict[int, int]:
+    """An ``assign`` command's ``offsets`` (``{"0": 12}``) as ``{partition: offset}``."""
+    return {int(p): int(o) for p, o in (cmd.get("offsets") or {}).items()}
+
+
+class PartitionPause:
+    """A member's ``pause_partitions``: the partitions it paused and when to resume them.
+    Partitions are ``(topic, partition)`` pairs; the driver calls its library's pause and
+    resume with what :meth:`begin` and :meth:`end` return."""
+
+    def __init__(self) -> None:
+        self.paused: set[tuple] = set()
+        self.until: float | None = None
+
+    def begin(self, owned, ms) -> list[tuple]:
+        """Pause `owned` for `ms` (a pause under way is extended); emits ``partitions_paused``."""
+        owned = sorted(set(owned))
+        self.paused.update(owned)
+        until = time.monotonic() + (ms or 0) / 1000
+        self.until = until if self.until is None else max(self.until, until)
+        emit("partitions_paused", partitions=tp_list(owned), ms=ms or 0)
+        return owned
+
+    def due(self) -> bool:
+        return self.until is not None and time.monotonic() >= self.until
+
+    def end(self, owned) -> list[tuple]:
+        """The paused partitions still owned (to resume); emits ``partitions_resumed``.
+        Partitions revoked meanwhile are forgotten."""
+        back = sorted(self.paused & set(owned))
+        self.paused.clear()
+        self.until = None
+        emit("partitions_resumed", partitions=tp_list(back))
+        return back
+
+
+def check_assigned(op: str, topic: str, partitions, assigned) -> bool:
+    """Whether every partition of a ``pause``/``resume`` is assigned; if not, answers an
+    ``error`` for `op`."""
+    missing = sorted(p for p in partitions if (topic, p) not in set(assigned))
+    if missing:
+        emit("error", op=op, message=f"{op}: partitions {missing} of {topic} are not assigned")
+    return not missing
+
+
 # -- commands -----------------------------------------------------------------------------------
 def read_commands(stream=None):
     """Commands from ``stream`` (stdin), one JSON object a line. A line that is not a JSON

@@ -13,7 +13,9 @@ import re
 import sys
 import time
 
-from harness.drivers.common import Unsupported, emit_batch, offsets_list
+from harness.drivers.common import (
+    PartitionPause, Unsupported, check_assigned, emit_batch, offsets_list, start_offsets, tp_list,
+)
 from harness.drivers.kit import Driver, Rec
 
 # Errors after which the record was certainly not appended (see harness.clients.confluent).
@@ -114,6 +116,8 @@ class Confluent(Driver):
         c = self.consumer()
         self.started()
         reading = False
+        assigned: set[tuple] = set()
+        paused: set[tuple] = set()
         while True:
             cmd = self.next_command(None, wait=0 if reading else 0.2)
             if cmd is None:
@@ -122,10 +126,25 @@ class Confluent(Driver):
                 continue
             op = cmd["op"]
             if op == "assign":
-                c.assign([TopicPartition(cmd["topic"], p, OFFSET_BEGINNING) for p in cmd["partitions"]])
-                self.emit("partitions_assigned", partitions=[{"topic": cmd["topic"], "partition": p}
-                                                             for p in cmd["partitions"]])
+                if paused:                         # a new assignment starts unpaused
+                    c.resume([TopicPartition(t, p) for t, p in sorted(paused)])
+                    paused.clear()
+                offsets = start_offsets(cmd)
+                c.assign([TopicPartition(cmd["topic"], p, offsets.get(p, OFFSET_BEGINNING))
+                          for p in cmd["partitions"]])
+                assigned = {(cmd["topic"], p) for p in cmd["partitions"]}
+                self.emit("partitions_assigned", partitions=tp_list(assigned))
                 reading = True
+            elif op in ("pause", "resume"):
+                if check_assigned(op, cmd["topic"], cmd["partitions"], assigned):
+                    tps = [(cmd["topic"], p) for p in cmd["partitions"]]
+                    (c.pause if op == "pause" else c.resume)([TopicPartition(t, p) for t, p in tps])
+                    if op == "pause":
+                        paused.update(tps)
+                    else:
+                        paused.difference_update(tps)
+                    self.emit("partitions_paused" if op == "pause" else "partitions_resumed",
+                              partitions=tp_list(tps))
             elif op == "end_offsets":
                 timeout = cmd.get("timeout_ms", 15000) / 1000
                 self.emit("end_offsets", offsets={
@@ -136,6 +155,17 @@ class Confluent(Driver):
                 return
             else:
                 self.unknown(cmd)
+
+    def subscribe(self, c) -> None:
+        tps = lambda ps: [{"topic": p.topic, "partition": p.partition} for p in ps]   # noqa: E731
+        c.subscribe([self.start_cmd["topic"]],
+                    on_assign=lambda _, ps: self.emit("partitions_assigned", partitions=tps(ps)),
+                    on_revoke=lambda _, ps: self.emit("partitions_revoked", partitions=tps(ps)),
+                    on_lost=lambda _, ps: self.emit("partitions_revoked", partitions=tps(ps), lost=True))
+
+    @staticmethod
+    def owned(c) -> list[tuple]:
+        return [(tp.topic, tp.partition) for tp in c.assignment()]
 
     def batch(self, msgs) -> None:
         emit_batch([Rec(m.topic(), m.partition(), m.offset(), m.key(), m.value()) for m in msgs])
@@ -163,19 +193,29 @@ class Confluent(Driver):
             for key in ("session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy"):
                 s.get("config", {}).pop(key, None)
         c = self.consumer(**extra)
-        tps = lambda ps: [{"topic": p.topic, "partition": p.partition} for p in ps]   # noqa: E731
-        c.subscribe([s["topic"]], on_assign=lambda _, ps: self.emit("partitions_assigned", partitions=tps(ps)),
-                    on_revoke=lambda _, ps: self.emit("partitions_revoked", partitions=tps(ps)),
-                    on_lost=lambda _, ps: self.emit("partitions_revoked", partitions=tps(ps), lost=True))
+        self.subscribe(c)
         self.started()
         process_s = s.get("process_ms", 0) / 1000
+        pause = PartitionPause()
         while True:
+            if pause.due():
+                back = pause.end(self.owned(c))
+                if back:
+                    c.resume([TopicPartition(t, p) for t, p in back])
             cmd = self.next_command(None, wait=0)
             if cmd is not None:
                 if cmd["op"] == "shutdown":
                     break
                 if cmd["op"] == "stall":
                     self.stall(cmd)
+                elif cmd["op"] == "pause_partitions":
+                    owned = pause.begin(self.owned(c), cmd.get("ms", 0))
+                    if owned:
+                        c.pause([TopicPartition(t, p) for t, p in owned])
+                elif cmd["op"] == "resubscribe":
+                    c.unsubscribe()            # revokes through on_revoke at the next consume
+                    self.subscribe(c)
+                    self.emit("resubscribed")
                 else:
                     self.unknown(cmd)
                 continue

@@ -27,9 +27,9 @@ import time
 
 from harness.drivers.common import (
     COMMIT_DEFINITE, CONSUMER_KEYS, DEFAULT_API_TIMEOUT_MS, MODES, PROTOCOLS, PRODUCE_DEFINITE, BadValue, Unsupported,
-    claim_stdout, role_failed, role_runner, emit, emit_batch, error_name, error_text, map_config,
-    offsets_list, read_commands, setup_logging, start_reader, to_acks, to_bool, to_compression,
-    to_int, to_str, tps,
+    PartitionPause, check_assigned, claim_stdout, role_failed, role_runner, emit, emit_batch, error_name,
+    error_text, map_config, offsets_list, read_commands, setup_logging, start_offsets, start_reader, to_acks,
+    to_bool, to_compression, to_int, to_str, tp_list, tps,
 )
 
 import kafka
@@ -280,9 +280,16 @@ class Driver:
                     parts = [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
                     consumer.assign(parts)
                     if parts:
-                        consumer.seek_to_beginning(*parts)
+                        consumer.resume(*parts)          # a new assignment starts unpaused
+                        self.seek(consumer, parts, start_offsets(cmd))
                     emit("partitions_assigned", partitions=tps(parts))
                     reading = bool(parts)
+                elif op in ("pause", "resume"):
+                    owned = [(tp.topic, tp.partition) for tp in consumer.assignment()]
+                    if check_assigned(op, cmd["topic"], cmd.get("partitions", []), owned):
+                        parts = [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
+                        (consumer.pause if op == "pause" else consumer.resume)(*parts)
+                        emit("partitions_paused" if op == "pause" else "partitions_resumed", partitions=tps(parts))
                 elif op == "end_offsets":
                     parts = [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
                     timeout_ms = cmd.get("timeout_ms", api_timeout or 15000)
@@ -301,7 +308,39 @@ class Driver:
         finally:
             consumer.close(autocommit=False)
 
+    @staticmethod
+    def seek(consumer, parts: list, offsets: dict[int, int]) -> None:
+        """Each partition from `offsets` where given, else from its beginning."""
+        rest = [tp for tp in parts if tp.partition not in offsets]
+        for tp in parts:
+            if tp.partition in offsets:
+                consumer.seek(tp, offsets[tp.partition])
+        if rest:
+            consumer.seek_to_beginning(*rest)
+
     # -- members ----------------------------------------------------------------------------
+    def member_command(self, consumer, cmd: dict, pause: PartitionPause, subscribe) -> bool:
+        """One command to a member; False for shutdown."""
+        op = cmd.get("op")
+        if op == "shutdown":
+            return False
+        if op == "stall":
+            self.stall(cmd)
+        elif op == "pause_partitions":
+            owned = pause.begin([(tp.topic, tp.partition) for tp in consumer.assignment()], cmd.get("ms", 0))
+            if owned:
+                consumer.pause(*[TopicPartition(t, p) for t, p in owned])
+        elif op == "resubscribe":
+            held = [(tp.topic, tp.partition) for tp in consumer.assignment()]
+            if held:       # kafka-python's unsubscribe does not call the rebalance listener
+                emit("partitions_revoked", partitions=tp_list(held))
+            consumer.unsubscribe()
+            subscribe()
+            emit("resubscribed")
+        else:
+            self.unknown(cmd, "member")
+        return True
+
     def run_member(self, start: dict) -> None:
         mode = start.get("mode", "commit-after-process")
         protocol = start.get("protocol", "classic-eager")
@@ -346,8 +385,14 @@ class Driver:
                 if lost:
                     emit("partitions_revoked", partitions=tps(lost), lost=True)
 
-        consumer.subscribe(topics=[start["topic"]], listener=Listener())
+        listener = Listener()
+
+        def subscribe() -> None:
+            consumer.subscribe(topics=[start["topic"]], listener=listener)
+
+        subscribe()
         self.startup_complete()
+        pause = PartitionPause()
 
         process_s = float(start.get("process_ms", 0) or 0) / 1000
         commit_timeout = drv.get("default.api.timeout.ms", DEFAULT_API_TIMEOUT_MS)
@@ -368,15 +413,14 @@ class Driver:
 
         try:
             while True:
+                if pause.due():
+                    back = pause.end([(tp.topic, tp.partition) for tp in consumer.assignment()])
+                    if back:
+                        consumer.resume(*[TopicPartition(t, p) for t, p in back])
                 cmd = self.next_command(0)
                 if cmd is not None:
-                    op = cmd.get("op")
-                    if op == "shutdown":
+                    if not self.member_command(consumer, cmd, pause, subscribe):
                         break
-                    if op == "stall":
-                        self.stall(cmd)
-                    else:
-                        self.unknown(cmd, "member")
                     continue
                 records = self.poll(consumer)
                 if not records:

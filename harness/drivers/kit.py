@@ -54,7 +54,7 @@ class Driver:
              exception=exception, message=message, definite=definite)
 
     def unknown(self, cmd: dict) -> None:
-        emit("error", message=f"unknown op {cmd.get('op')!r} for role {self.start_cmd.get('role')}")
+        emit("error", op=cmd.get("op"), message=f"unknown op {cmd.get('op')!r} for role {self.start_cmd.get('role')}")
 
     def stall(self, cmd: dict) -> None:
         emit("stalled", ms=cmd.get("ms", 0))

@@ -1,9 +1,12 @@
-"""Group members as processes, seen from the runner: start, crash, stall, pause, close.
+"""Group members as processes, seen from the runner: start, crash, stall, pause, pause
+partitions, resubscribe, close.
 
 Each member is a driver process of the spec's client (docs/driver-protocol.md, role
 ``member``); its events stream into the History as events of process ``member-N``, with the
 member's own monotonic times. The runner records
-what it does to a member (``crash``, ``pause``/``unpause``) itself, at the moment it does it.
+what it does to a member (``crash``, ``pause``/``unpause``) itself, at the moment it does it;
+a stall, a pause of partitions and a resubscription the driver reports (see
+:class:`harness.clients.protocol.MemberTranslator`).
 """
 
 from __future__ import annotations
@@ -47,6 +50,16 @@ class MemberProcess:
     def stall(self, seconds: float) -> None:
         """Stop polling for `seconds` (beyond max.poll.interval.ms the member leaves)."""
         self.driver.send({"op": "stall", "ms": int(seconds * 1000)})
+
+    def pause_partitions(self, seconds: float) -> None:
+        """Pause fetching every partition the member owns, for `seconds`, while it keeps
+        polling (it stays in the group); the driver reports the pause and the resume."""
+        self.driver.send({"op": "pause_partitions", "ms": int(seconds * 1000)})
+
+    def resubscribe(self) -> None:
+        """Unsubscribe and subscribe again to the topic (a subscription change: the group
+        revokes and reassigns through the member's rebalance callbacks)."""
+        self.driver.send({"op": "resubscribe"})
 
     def crash(self) -> None:
         """SIGKILL: no leave, no close; the group notices after its session timeout."""

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -37,6 +38,58 @@ func partsJSON(m map[string][]int32) []map[string]any {
 		for _, p := range ps {
 			out = append(out, map[string]any{"topic": t, "partition": p})
 		}
+	}
+	return out
+}
+
+// notHeld lists the partitions of topic t in ps that m does not hold.
+func notHeld(m map[string][]int32, t string, ps []int32) []int32 {
+	var out []int32
+	for _, p := range ps {
+		if !contains(m[t], p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func contains(ps []int32, p int32) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func union(a, b []int32) []int32 {
+	out := append([]int32{}, a...)
+	for _, p := range b {
+		if !contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func minus(a, b []int32) []int32 {
+	var out []int32
+	for _, p := range a {
+		if !contains(b, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// tpsUnion merges b into a copy of a.
+func tpsUnion(a, b map[string][]int32) map[string][]int32 {
+	out := map[string][]int32{}
+	for t, ps := range a {
+		out[t] = append([]int32{}, ps...)
+	}
+	for t, ps := range b {
+		out[t] = union(out[t], ps)
 	}
 	return out
 }
@@ -115,6 +168,7 @@ func runConsumer(start *command, s *settings, cmds <-chan *command) {
 	adm := kadm.NewClient(cl)
 	emit("startup_complete", f("client", "franz-go"), f("version", clientVersion()))
 	assigned := map[string][]int32{}
+	paused := map[string][]int32{}
 
 	handle := func(c *command) {
 		switch c.Op {
@@ -123,13 +177,36 @@ func runConsumer(start *command, s *settings, cmds <-chan *command) {
 				cl.RemoveConsumePartitions(assigned)
 				emit("partitions_revoked", f("partitions", partsJSON(assigned)))
 			}
+			if count(paused) > 0 { // a new assignment starts unpaused
+				cl.ResumeFetchPartitions(paused)
+				paused = map[string][]int32{}
+			}
 			assigned = map[string][]int32{c.Topic: append([]int32{}, c.Partitions...)}
 			emit("partitions_assigned", f("partitions", partsJSON(assigned)))
 			offsets := map[int32]kgo.Offset{}
 			for _, p := range c.Partitions {
-				offsets[p] = kgo.NewOffset().AtStart()
+				if o, ok := c.Offsets[strconv.Itoa(int(p))]; ok {
+					offsets[p] = kgo.NewOffset().At(o)
+				} else {
+					offsets[p] = kgo.NewOffset().AtStart()
+				}
 			}
 			cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{c.Topic: offsets})
+		case "pause", "resume":
+			if missing := notHeld(assigned, c.Topic, c.Partitions); len(missing) > 0 {
+				emit("error", f("op", c.Op), f("message", fmt.Sprintf("%s: partitions %v of %s are not assigned", c.Op, missing, c.Topic)))
+				break
+			}
+			tps := map[string][]int32{c.Topic: append([]int32{}, c.Partitions...)}
+			if c.Op == "pause" {
+				cl.PauseFetchPartitions(tps)
+				paused[c.Topic] = union(paused[c.Topic], c.Partitions)
+				emit("partitions_paused", f("partitions", partsJSON(tps)))
+			} else {
+				cl.ResumeFetchPartitions(tps)
+				paused[c.Topic] = minus(paused[c.Topic], c.Partitions)
+				emit("partitions_resumed", f("partitions", partsJSON(tps)))
+			}
 		case "end_offsets":
 			go endOffsets(adm, c)
 		case "shutdown":

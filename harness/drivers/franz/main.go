@@ -122,23 +122,24 @@ func logf(format string, args ...any) {
 // Commands.
 
 type command struct {
-	Op         string          `json:"op"`
-	Role       string          `json:"role"`
-	Bootstrap  string          `json:"bootstrap"`
-	Config     map[string]any  `json:"config"`
-	MaxBlockMs *float64        `json:"max_block_ms"`
-	Group      string          `json:"group"`
-	Topic      string          `json:"topic"`
-	Mode       string          `json:"mode"`
-	Protocol   string          `json:"protocol"`
-	ProcessMs  float64         `json:"process_ms"`
-	ID         json.RawMessage `json:"id"`
-	Key        *string         `json:"key"`
-	Partition  *int32          `json:"partition"`
-	Value      *string         `json:"value"`
-	TimeoutMs  *float64        `json:"timeout_ms"`
-	Partitions []int32         `json:"partitions"`
-	Ms         float64         `json:"ms"`
+	Op         string           `json:"op"`
+	Role       string           `json:"role"`
+	Bootstrap  string           `json:"bootstrap"`
+	Config     map[string]any   `json:"config"`
+	MaxBlockMs *float64         `json:"max_block_ms"`
+	Group      string           `json:"group"`
+	Topic      string           `json:"topic"`
+	Mode       string           `json:"mode"`
+	Protocol   string           `json:"protocol"`
+	ProcessMs  float64          `json:"process_ms"`
+	ID         json.RawMessage  `json:"id"`
+	Key        *string          `json:"key"`
+	Partition  *int32           `json:"partition"`
+	Value      *string          `json:"value"`
+	TimeoutMs  *float64         `json:"timeout_ms"`
+	Partitions []int32          `json:"partitions"`
+	Offsets    map[string]int64 `json:"offsets"`
+	Ms         float64          `json:"ms"`
 }
 
 // readCommands feeds commands from stdin to ch; stdin closing is a shutdown.
@@ -201,7 +202,7 @@ func shutdownComplete() {
 }
 
 func unknownOp(c *command, role string) {
-	emit("error", f("message", fmt.Sprintf("unknown op %q for role %s", c.Op, role)))
+	emit("error", f("op", c.Op), f("message", fmt.Sprintf("unknown op %q for role %s", c.Op, role)))
 }
 
 func main() {

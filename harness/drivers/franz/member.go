@@ -23,8 +23,80 @@ type pendingCommit struct {
 type member struct {
 	cl      *kgo.Client
 	s       *settings
+	topic   string
 	async   sync.WaitGroup
 	commits map[*pendingCommit]bool // started, not yet answered; guarded by out.mu
+
+	ownedMu sync.Mutex
+	owned   map[string][]int32 // what the rebalance callbacks gave and did not take back
+
+	paused     map[string][]int32 // paused by pause_partitions (loop goroutine only)
+	pausing    bool
+	pauseUntil time.Time
+}
+
+func (m *member) own(add, remove map[string][]int32) {
+	m.ownedMu.Lock()
+	defer m.ownedMu.Unlock()
+	m.owned = tpsUnion(m.owned, add)
+	for t, ps := range remove {
+		m.owned[t] = minus(m.owned[t], ps)
+		if len(m.owned[t]) == 0 {
+			delete(m.owned, t)
+		}
+	}
+}
+
+func (m *member) ownedNow() map[string][]int32 {
+	m.ownedMu.Lock()
+	defer m.ownedMu.Unlock()
+	return tpsUnion(m.owned, nil)
+}
+
+// pausePartitions pauses every partition owned now for c.Ms while the member polls on (a
+// pause under way is extended).
+func (m *member) pausePartitions(c *command) {
+	owned := m.ownedNow()
+	if count(owned) > 0 {
+		m.cl.PauseFetchPartitions(owned)
+	}
+	m.paused = tpsUnion(m.paused, owned)
+	until := time.Now().Add(time.Duration(c.Ms * float64(time.Millisecond)))
+	if !m.pausing || until.After(m.pauseUntil) {
+		m.pauseUntil = until
+	}
+	m.pausing = true
+	emit("partitions_paused", f("partitions", partsJSON(owned)), f("ms", c.Ms))
+}
+
+// maybeResume ends a pause that is due: everything paused is resumed (franz-go would keep a
+// revoked partition paused if it came back), the partitions still owned are reported.
+func (m *member) maybeResume() {
+	if !m.pausing || time.Now().Before(m.pauseUntil) {
+		return
+	}
+	if count(m.paused) > 0 {
+		m.cl.ResumeFetchPartitions(m.paused)
+	}
+	owned := m.ownedNow()
+	back := map[string][]int32{}
+	for t, ps := range m.paused {
+		for _, p := range ps {
+			if contains(owned[t], p) {
+				back[t] = append(back[t], p)
+			}
+		}
+	}
+	m.paused, m.pausing = map[string][]int32{}, false
+	emit("partitions_resumed", f("partitions", partsJSON(back)))
+}
+
+// resubscribe changes the subscription: the topic is purged from consuming (the group
+// revokes it through OnPartitionsRevoked) and added again (the member rejoins for it).
+func (m *member) resubscribe() {
+	m.cl.PurgeTopicsFromConsuming(m.topic)
+	m.cl.AddConsumeTopics(m.topic)
+	emit("resubscribed")
 }
 
 // definiteCommit are commit errors the coordinator gives before it writes anything.
@@ -150,7 +222,8 @@ func runMember(start *command, s *settings, cmds <-chan *command) {
 	if start.Topic == "" || start.Group == "" {
 		startupFailed("a member needs topic and group", nil)
 	}
-	m := &member{s: s, commits: map[*pendingCommit]bool{}}
+	m := &member{s: s, topic: start.Topic, commits: map[*pendingCommit]bool{}, owned: map[string][]int32{},
+		paused: map[string][]int32{}}
 	opts := append(baseOpts(s),
 		kgo.ConsumerGroup(start.Group),
 		kgo.ConsumeTopics(start.Topic),
@@ -159,6 +232,7 @@ func runMember(start *command, s *settings, cmds <-chan *command) {
 		// hand, so the member never reports records of a partition it no longer holds.
 		kgo.BlockRebalanceOnPoll(),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
+			m.own(a, nil)
 			if count(a) > 0 {
 				emit("partitions_assigned", f("partitions", partsJSON(a)))
 			}
@@ -170,11 +244,13 @@ func runMember(start *command, s *settings, cmds <-chan *command) {
 				// client also commits before its revocation callback).
 				cl.CommitOffsetsSync(ctx, cl.UncommittedOffsets(), autoCommitted)
 			}
+			m.own(nil, r)
 			if count(r) > 0 {
 				emit("partitions_revoked", f("partitions", partsJSON(r)))
 			}
 		}),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, l map[string][]int32) {
+			m.own(nil, l)
 			if count(l) > 0 {
 				emit("partitions_revoked", f("partitions", partsJSON(l)), f("lost", true))
 			}
@@ -192,6 +268,7 @@ func runMember(start *command, s *settings, cmds <-chan *command) {
 
 	var deferred []*command
 	for {
+		m.maybeResume()
 		// Commands are handled while the previous poll still blocks rebalancing: a stall is
 		// a member that does not come back to poll, as in the Java client, where rebalance
 		// callbacks only run inside poll().
@@ -211,6 +288,10 @@ func runMember(start *command, s *settings, cmds <-chan *command) {
 			switch c.Op {
 			case "stall":
 				deferred = append(deferred, m.stall(c, cmds)...)
+			case "pause_partitions":
+				m.pausePartitions(c)
+			case "resubscribe":
+				m.resubscribe()
 			case "shutdown":
 				m.shutdown()
 			default:

@@ -1,6 +1,7 @@
 // Commands: one JSON object with an "op" a line on stdin, and their fields.
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,6 +35,15 @@ final class Cmd {
     static String str(Map<String, Object> cmd, String key, String dflt) {
         Object v = cmd.get(key);
         return v == null ? dflt : v.toString();
+    }
+
+    /** An object of partition numbers (as strings) to offsets: {"0": 12}. */
+    static Map<Integer, Long> offsets(Object v) {
+        Map<Integer, Long> r = new HashMap<>();
+        if (v instanceof Map)
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet())
+                r.put(Integer.parseInt(e.getKey().toString()), ((Number) e.getValue()).longValue());
+        return r;
     }
 
     static List<Integer> ints(Object v) {

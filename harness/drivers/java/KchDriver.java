@@ -10,9 +10,9 @@
 // backend that writes to "the console" (log4j2's default configuration, slf4j-simple) ends up
 // in the log, and events go to the real file descriptor 1.
 //
-// Roles: producer (ProducerRole: send, flush), consumer (ConsumerRole: assign, end_offsets,
-// stall), member (MemberRole: subscribe with a rebalance listener; commit-after-process,
-// commit-async or auto-commit; stall). A producer is driven from the stdin thread (a send
+// Roles: producer (ProducerRole: send, flush), consumer (ConsumerRole: assign, pause, resume,
+// end_offsets, stall), member (MemberRole: subscribe with a rebalance listener;
+// commit-after-process, commit-async or auto-commit; stall, pause_partitions, resubscribe). A producer is driven from the stdin thread (a send
 // blocks at most max.block.ms); a consumer or member is driven by its poll loop thread
 // (PollLoop), which takes commands from a queue (KafkaConsumer is not thread-safe).
 // Config.java maps the start command to client properties; Out.java writes the events;

@@ -56,7 +56,57 @@ final class MemberRole extends PollLoop implements ConsumerRebalanceListener {
     @Override
     void other(String op, Map<String, Object> cmd) {
         if (op.equals("assign")) Out.error(op, "a member's partitions are assigned by its group");
+        else if (op.equals("pause_partitions")) pausePartitions(Cmd.num(cmd, "ms", 0));
+        else if (op.equals("resubscribe")) resubscribe();
         else super.other(op, cmd);
+    }
+
+    // -------------------------------------------------- pause_partitions, resubscribe
+    final Set<TopicPartition> paused = new HashSet<>();     // paused by pause_partitions
+    boolean pausing = false;
+    long pauseUntil = 0;                                    // System.nanoTime()
+
+    /** Pauses every partition owned now for `ms`, polling on (a pause under way is extended). */
+    void pausePartitions(long ms) {
+        Set<TopicPartition> owned = consumer.assignment();
+        try {
+            consumer.pause(owned);
+        } catch (RuntimeException e) {
+            Out.error("pause_partitions", e.getClass().getSimpleName() + ": " + Out.msg(e));
+            return;
+        }
+        paused.addAll(owned);
+        long until = System.nanoTime() + ms * 1_000_000L;
+        pauseUntil = pausing && pauseUntil - until > 0 ? pauseUntil : until;
+        pausing = true;
+        Out.emit("partitions_paused", "partitions", Out.tpList(owned), "ms", ms);
+    }
+
+    @Override
+    void tick() {
+        if (!pausing || System.nanoTime() - pauseUntil < 0) return;
+        List<TopicPartition> back = new ArrayList<>(paused);
+        back.retainAll(consumer.assignment());               // revoked meanwhile: forgotten
+        paused.clear();
+        pausing = false;
+        try {
+            consumer.resume(back);
+        } catch (RuntimeException e) {
+            Out.error("pause_partitions", e.getClass().getSimpleName() + ": " + Out.msg(e));
+        }
+        Out.emit("partitions_resumed", "partitions", Out.tpList(back));
+    }
+
+    /** A subscription change: unsubscribe (the listener hears the revocation) and subscribe
+     *  to the topic again (the next poll rejoins). */
+    void resubscribe() {
+        try {
+            consumer.unsubscribe();
+            consumer.subscribe(List.of(topic), this);
+            Out.emit("resubscribed");
+        } catch (RuntimeException e) {
+            Out.error("resubscribe", e.getClass().getSimpleName() + ": " + Out.msg(e));
+        }
     }
 
     @Override

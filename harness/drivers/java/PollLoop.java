@@ -51,6 +51,9 @@ abstract class PollLoop implements Role {
     /** After the consumer is closed. */
     void afterClose() {}
 
+    /** At each turn of the loop, before it takes a command or polls. */
+    void tick() {}
+
     // -------------------------------------------------- the stdin thread
     @Override
     public void start(Map<String, Object> start) {
@@ -88,6 +91,7 @@ abstract class PollLoop implements Role {
     void run() {
         try {
             while (true) {
+                tick();
                 boolean reading = reading();
                 Map<String, Object> cmd = reading ? commands.poll() : commands.poll(100, TimeUnit.MILLISECONDS);
                 if (cmd != null) {
