@@ -17,7 +17,7 @@ from harness.clients import Unsupported, builtin_names, get_client
 from harness.clients.driver import DriverConsumer
 from harness.clients.protocol import MemberTranslator, check_stream
 from harness.errors import ClusterError
-from harness.group.members import MemberProcess
+from harness.run.members import MemberProcess
 from harness.history import History
 from harness.procs import ProcessGroup
 from harness.wait import wait_until

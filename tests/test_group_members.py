@@ -9,7 +9,7 @@ import pytest
 
 from harness.checkers import check_all
 from harness.clients import get_client
-from harness.group.members import MemberProcess
+from harness.run.members import MemberProcess
 from harness.history import History
 from harness.procs import ProcessGroup
 from harness.wait import wait_until

@@ -65,8 +65,10 @@ def needs(spec: Spec) -> list[tuple[str, str]]:
         mode = {"commit-after-process": "commit:sync", "commit-async": "commit:async",
                 "auto-commit": "commit:auto"}[g.mode]
         out.append((mode, f"group.mode is {g.mode}"))
-        if "stall" in g.actions:
-            out.append(("stall", "group.actions has stall"))
+    for where, menu in (("group", g), ("consumer", spec.consumer)):
+        for action in ("stall", "pause-partitions", "resubscribe"):
+            if menu is not None and action in menu.actions:
+                out.append((action, f"{where}.actions has {action}"))
     return out
 
 

@@ -1,7 +1,7 @@
 """A consumer group's members in one example: they join, and the timeline's member actions
 (join, leave, crash, bounce, stall, pause, pause-partitions, resubscribe) apply to them.
 
-Each member is a driver process of the spec's client (:mod:`harness.group.members`); its
+Each member is a driver process of the spec's client (:mod:`harness.run.members`); its
 events stream into the History. The runner records what it does to a member itself.
 """
 
@@ -11,7 +11,7 @@ from typing import Callable
 
 from harness.clients import Client
 from harness.clients.needs import translate
-from harness.group.members import MemberProcess
+from harness.run.members import MemberProcess
 from harness.history import History
 from harness.plan.plan import PlannedAction
 from harness.procs import ProcessGroup
