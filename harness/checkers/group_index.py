@@ -28,7 +28,7 @@ from typing import Any, Iterable, NamedTuple
 
 from harness.history import Event, History
 
-from .index import Index
+from .index import Index, drain_problem
 
 TP = tuple[str | None, int]
 MEMBER_PREFIX = "member-"
@@ -123,14 +123,7 @@ class GroupIndex:
 
     def drain_problem(self) -> str | None:
         """Why the final drain cannot tell which offsets exist (None when it can)."""
-        d = self.drain
-        if d is None:
-            return "the history has no final drain"
-        if d.phase != "ok":
-            return f"the final drain ended with phase {d.phase!r}"
-        if d.detail.get("complete") is not True:
-            return "the final drain did not read every partition to its end"
-        return None
+        return drain_problem(self.drain)
 
     def read_sorted(self, tp: TP) -> list[int]:
         """The offsets of `tp` some member read, ascending."""

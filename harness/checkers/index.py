@@ -20,6 +20,17 @@ from harness.history import Event, History
 
 from .reads import TP, finish, take_batch
 
+
+def drain_problem(drain: Event | None) -> str | None:
+    """Why a final ``drain`` event cannot tell which offsets exist (None when it can)."""
+    if drain is None:
+        return "the history has no final drain"
+    if drain.phase != "ok":
+        return f"the final drain ended with phase {drain.phase!r}"
+    if drain.detail.get("complete") is not True:
+        return "the final drain did not read every partition to its end"
+    return None
+
 Step = tuple[Event, int, TP, int, int, bool]   # (poll, index in batch, tp, prev, offset, intra)
 AckKey = tuple[Any, Any, str]                   # (topic, partition, process)
 _MISSING = object()
@@ -106,14 +117,7 @@ class Index:
 
     def drain_problem(self) -> str | None:
         """Why the final drain cannot vouch for "never read" (None when it can)."""
-        d = self.drain
-        if d is None:
-            return "the history has no final drain"
-        if d.phase != "ok":
-            return f"the final drain ended with phase {d.phase!r}"
-        if d.detail.get("complete") is not True:
-            return "the final drain did not read every partition to its end"
-        return None
+        return drain_problem(self.drain)
 
     def high_watermark(self, tp: TP) -> int | None:
         if self.drain is None:

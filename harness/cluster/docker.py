@@ -38,7 +38,7 @@ from harness.cluster.engine import engine, engine_errors, labels, reap_container
 from harness.cluster.images import Images, resolve
 from harness.cluster.docker_layout import (API, CLIENT, CONTROLLER, NODE_SCRIPT, container_properties,
                                            hosts_file, plan_docker_layout)
-from harness.cluster.layout import Layout, Link, Node, check_broker_config, host_name
+from harness.cluster.layout import check_shape, Layout, Link, Node, check_broker_config, host_name
 from harness.cluster.local import new_cluster_id, free_ports
 from harness.cluster.netcut import NetCuts
 from harness.cluster.observe import Observer
@@ -74,10 +74,7 @@ class DockerCluster(Observer):
                  workdir: Path | None = None, name: str | None = None, detached: bool = False,
                  images: str = "auto", client_proxies: bool = True,
                  broker_config: dict[str, str] | None = None) -> None:
-        if not 1 <= brokers <= 9:
-            raise UsageError(f"--brokers: {brokers} is outside 1..9")
-        if controllers not in (0, 1, 3, 5):
-            raise UsageError(f"--controllers: {controllers} must be 0 (combined), 1, 3 or 5")
+        check_shape(brokers, controllers)
         if not client_proxies:
             raise UsageError("the docker provider always proxies client links")
         self.brokers_count, self.controllers_count = brokers, controllers

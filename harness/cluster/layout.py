@@ -173,6 +173,15 @@ def peer_links(nodes: list[Node], port: Callable[[Node, str], int], host: Callab
     return links
 
 
+def check_shape(brokers: int, controllers: int) -> None:
+    """A UsageError unless the cluster's shape is one kch runs: 1..9 brokers, 0 (combined),
+    1, 3 or 5 dedicated controllers."""
+    if not 1 <= brokers <= 9:
+        raise UsageError(f"--brokers: {brokers} is outside 1..9")
+    if controllers not in (0, 1, 3, 5):
+        raise UsageError(f"--controllers: {controllers} must be 0 (combined), 1, 3 or 5")
+
+
 def check_broker_config(config: Mapping[str, object] | None) -> dict[str, str]:
     """``config`` as server.properties entries (booleans as ``true``/``false``); a
     :class:`UsageError` naming the key for a reserved key, a malformed key or a value that

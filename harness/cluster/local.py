@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.cluster import tuning
-from harness.cluster.layout import Layout, Node, check_broker_config, node_properties, plan_layout
+from harness.cluster.layout import check_shape, Layout, Node, check_broker_config, node_properties, plan_layout
 from harness.cluster.observe import Observer
 from harness.errors import ClusterError, UsageError
 from harness.home import state_dir
@@ -67,10 +67,7 @@ class LocalCluster(Observer):
                  kafka_version: str = DEFAULT_KAFKA_VERSION, workdir: Path | None = None,
                  name: str | None = None, detached: bool = False, client_proxies: bool = True,
                  broker_config: dict[str, str] | None = None) -> None:
-        if not 1 <= brokers <= 9:
-            raise UsageError(f"--brokers: {brokers} is outside 1..9")
-        if controllers not in (0, 1, 3, 5):
-            raise UsageError(f"--controllers: {controllers} must be 0 (combined), 1, 3 or 5")
+        check_shape(brokers, controllers)
         self.brokers_count = brokers
         self.controllers_count = controllers
         self.broker_config = check_broker_config(broker_config)

@@ -120,6 +120,21 @@ _NUM = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}
 Range = Annotated[IntRange, PlainValidator(IntRange.parse), PlainSerializer(str),
                   _schema(_INT, {"type": "string", "pattern": INT_PATTERN},
                           description="an integer or a range drawn from, e.g. 3 or 1..3")]
+
+
+def range_up_to(high: int, what: str) -> object:
+    """The type of a range whose values are at most `high` (`what` names them in errors)."""
+    def parse(value: object) -> IntRange:
+        r = IntRange.parse(value)
+        if r.high > high:
+            raise ValueError(f"at most {high} {what} ({r} asked)")
+        return r
+
+    return Annotated[IntRange, PlainValidator(parse), PlainSerializer(str),
+                     _schema({**_INT, "maximum": high}, {"type": "string", "pattern": INT_PATTERN},
+                             description=f"{what}: an integer or a range drawn from, at most {high}")]
+
+
 Duration = Annotated[float, PlainValidator(parse_duration),
                      _schema(_NUM, {"type": "string", "pattern": DURATION_PATTERN},
                              description="a duration: 500ms, 2s, 1.5m (a bare number is seconds)")]
