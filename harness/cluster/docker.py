@@ -25,11 +25,8 @@ from __future__ import annotations
 import atexit
 import ipaddress
 import json
-import os
 import random
-import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -38,12 +35,11 @@ from harness.cluster.engine import engine, engine_errors, labels, reap_container
 from harness.cluster.images import Images, resolve
 from harness.cluster.docker_layout import (API, CLIENT, CONTROLLER, NODE_SCRIPT, container_properties,
                                            hosts_file, plan_docker_layout)
-from harness.cluster.layout import check_shape, Layout, Link, Node, check_broker_config, host_name
+from harness.cluster.layout import Layout, Link, Node, host_name
 from harness.cluster.local import new_cluster_id, free_ports
 from harness.cluster.netcut import NetCuts
 from harness.cluster.observe import Observer
 from harness.errors import ClusterError, UsageError
-from harness.home import state_dir
 from harness.provision import DEFAULT_KAFKA_VERSION, kafka_dist, toxiproxy_bin
 from harness.toxiproxy import Proxy, ToxiproxyClient
 from harness.toxiproxy.fleet import ToxiproxyFleet
@@ -74,17 +70,11 @@ class DockerCluster(Observer):
                  workdir: Path | None = None, name: str | None = None, detached: bool = False,
                  images: str = "auto", client_proxies: bool = True,
                  broker_config: dict[str, str] | None = None) -> None:
-        check_shape(brokers, controllers)
         if not client_proxies:
             raise UsageError("the docker provider always proxies client links")
-        self.brokers_count, self.controllers_count = brokers, controllers
-        self.broker_config = check_broker_config(broker_config)
-        self.kafka_version = kafka_version
-        self.name = name or f"cluster-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.detached = detached
+        self.own(brokers=brokers, controllers=controllers, broker_config=broker_config,
+                 kafka_version=kafka_version, name=name, detached=detached, workdir=workdir)
         self.image_choice = images
-        self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="kch-", dir=state_dir()))
         self.layout: Layout | None = None
         self.images: Images | None = None
         self.network = None

@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,10 +22,9 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.cluster import tuning
-from harness.cluster.layout import check_shape, Layout, Node, check_broker_config, node_properties, plan_layout
+from harness.cluster.layout import Layout, Node, node_properties, plan_layout
 from harness.cluster.observe import Observer
 from harness.errors import ClusterError, UsageError
-from harness.home import state_dir
 from harness.procs import ProcessGroup, reap_orphans
 from harness.provision import DEFAULT_KAFKA_VERSION, kafka_dist
 from harness.toxiproxy import Proxy, ToxiproxyClient
@@ -67,16 +65,9 @@ class LocalCluster(Observer):
                  kafka_version: str = DEFAULT_KAFKA_VERSION, workdir: Path | None = None,
                  name: str | None = None, detached: bool = False, client_proxies: bool = True,
                  broker_config: dict[str, str] | None = None) -> None:
-        check_shape(brokers, controllers)
-        self.brokers_count = brokers
-        self.controllers_count = controllers
-        self.broker_config = check_broker_config(broker_config)
-        self.kafka_version = kafka_version
-        self.name = name or f"cluster-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.detached = detached
+        self.own(brokers=brokers, controllers=controllers, broker_config=broker_config,
+                 kafka_version=kafka_version, name=name, detached=detached, workdir=workdir)
         self.client_proxies = client_proxies
-        self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="kch-", dir=state_dir()))
         self.layout: Layout | None = None
         self.group: ProcessGroup | None = None
         self.toxiproxy_server: ToxiproxyServer | None = None
@@ -119,7 +110,7 @@ class LocalCluster(Observer):
             self.group.close()
             self.group = None
         self.procs.clear()
-        if self._own_workdir and not self.detached and self.workdir.exists():
+        if self.owns_workdir and not self.detached and self.workdir.exists():
             for node_dir in self.workdir.glob("node-*/data"):
                 shutil.rmtree(node_dir, ignore_errors=True)
 

@@ -9,11 +9,16 @@ says so (an isolated broker's own stale view cannot make it look healthy).
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
+import uuid
+from pathlib import Path
 from typing import Callable, TypeVar
 
 from harness.cluster import wire
-from harness.cluster.layout import Layout
+from harness.cluster.layout import Layout, check_broker_config, check_shape
+from harness.home import state_dir
 from harness.errors import ClusterError
 from harness.wait import wait_until
 
@@ -37,6 +42,18 @@ class Observer:
 
     layout: Layout
     paused: set[int]
+
+    def own(self, *, brokers: int, controllers: int, broker_config: dict[str, str] | None,
+            kafka_version: str, name: str | None, detached: bool, workdir: Path | None) -> None:
+        """The fields every provider has: shape, broker settings, version, name, workdir."""
+        check_shape(brokers, controllers)
+        self.brokers_count, self.controllers_count = brokers, controllers
+        self.broker_config = check_broker_config(broker_config)
+        self.kafka_version = kafka_version
+        self.name = name or f"cluster-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.detached = detached
+        self.owns_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="kch-", dir=state_dir()))
 
     def start(self):  # pragma: no cover - provided by the cluster
         raise NotImplementedError
