@@ -21,7 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from harness.clients import get_client
-from harness.run.conformance import ClusterPool, Context, run_spec
+from harness.run.conformance import Context, run_spec
+from harness.run.pool import ClusterPool
 from harness.provision import DEFAULT_KAFKA_VERSION
 from harness.spec import load_spec
 from harness.spec.suite import load_suite

@@ -107,3 +107,31 @@ def test_a_violation_is_shrunk_reported_saved_and_replayed(tmp_path):
     (replay_dir,) = (tmp_path / "again").iterdir()
     replayed = json.loads((replay_dir / "report.json").read_text())["results"][0]
     assert replayed["verdict"] == "fail" and replayed["anomalies"]["lost-write"] > 0
+
+
+FAULT_CANNOT_APPLY = """\
+title: The second follower kill finds no in-sync follower left (the fault cannot apply)
+cluster: {brokers: 3}
+topic: {partitions: 1, replication_factor: 2, config: {min.insync.replicas: 1}}
+producer: {config: {acks: 1, enable.idempotence: false, message.timeout.ms: 30000}}
+workload: {messages: 100, rate: 50/s}
+timeline:
+  - {at: 0.5s, kill: follower}
+  - {at: 1s, kill: follower}
+expect: {duplicate: allowed, unseen: forbidden}
+"""
+
+
+@pytest.mark.cluster
+def test_a_fault_that_does_not_apply_makes_the_example_an_error_never_a_pass(tmp_path):
+    spec = tmp_path / "specs" / "no-follower.yaml"
+    spec.parent.mkdir()
+    spec.write_text(FAULT_CANNOT_APPLY)
+    res = kch("run", str(spec), "--seed", "1", "--report-dir", str(tmp_path / "r"))
+    assert res.returncode == 3, res.stdout + res.stderr
+    (run_dir,) = (tmp_path / "r").iterdir()
+    (result,) = json.loads((run_dir / "report.json").read_text())["results"]
+    assert result["verdict"] == "error"
+    first = result["example_results"][0]
+    assert first["verdict"] == "error" and "not applied" in first["message"] and "follower" in first["message"]
+    assert [f["fault"] for f in first["faults"]] == ["kill", "kill"]     # one start, one fail
