@@ -1,5 +1,9 @@
 """The nemesis: applies faults to a cluster, heals them, and records both in the History.
 
+Each fault applies itself (:mod:`harness.faults.kinds`, with the link helpers of
+:mod:`harness.faults.links`); the nemesis numbers it, keeps what undoes it, and records its
+``fault`` events (``start``, ``end``, ``fail``) and ``heal-all``.
+
 Example::
 
     nemesis = Nemesis(cluster, history)
@@ -17,9 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from harness.errors import ClusterError, FaultError, KchError
-from harness.faults.kinds import (TRUE_CUTS, Bounce, Down, Fault, Isolate, Kill, Pause, Restart,
-                                  Split, Terminate, Toxic)
-from harness.faults.targets import resolve_links, resolve_target
+from harness.faults.kinds import Fault
 from harness.history import History
 from harness.wait import wait_until
 
@@ -50,7 +52,7 @@ class Nemesis:
         """Apply ``fault`` now; return its handle if it is recoverable (else None)."""
         fid = next(self._ids)
         try:
-            resolved, undo = self._apply(fault, fid)
+            resolved, undo = fault.apply(self, fid)
         except KchError as exc:
             self.history.record(PROCESS, "fault", "fail", detail={"id": fid, **fault.describe(), "error": str(exc)})
             raise
@@ -68,119 +70,6 @@ class Nemesis:
         active.undo()
         self.history.record(PROCESS, "fault", "end", detail={"id": active.id, **active.fault.describe(),
                                                               **active.resolved})
-
-    def _apply(self, fault: Fault, fid: int) -> tuple[dict[str, Any], Callable[[], None] | None]:
-        c = self.cluster
-        if isinstance(fault, Toxic):
-            links = resolve_links(c, fault.links)
-            streams = ["downstream", "upstream"] if fault.stream == "both" else [fault.stream]
-            return {"links": [l.name for l in links]}, self._toxics(links, fault.type, fault.attributes, streams, fid)
-        if isinstance(fault, Down):
-            links = resolve_links(c, fault.links)
-            return {"links": [l.name for l in links]}, self._disable(links)
-        if isinstance(fault, Isolate):
-            node = resolve_target(c, fault.target)
-            if fault.cut in TRUE_CUTS:
-                others = [n.id for n in c.layout.nodes if n.id != node]
-                pairs = [(node, o) for o in others] + ([(node, "clients")] if fault.clients else [])
-                return {"node": node, "cut": fault.cut}, self._true_cut(fault.cut, pairs, node)
-            kinds = ("client", "replication", "controller") if fault.clients else ("replication", "controller")
-            links = c.layout.links_touching(node, kinds)
-            return {"node": node, "links": [l.name for l in links]}, self._cut(links, fault.cut, fid)
-        if isinstance(fault, Split):
-            if fault.cut in TRUE_CUTS:
-                pairs = [(a, b) for a in fault.side_a for b in fault.side_b]
-                return {"cut": fault.cut}, self._true_cut(fault.cut, pairs, None)
-            links = c.layout.links_between(fault.side_a, fault.side_b)
-            if not links:
-                raise FaultError(f"split {list(fault.side_a)}|{list(fault.side_b)} cuts no link of this cluster")
-            return {"links": [l.name for l in links]}, self._cut(links, fault.cut, fid)
-        if isinstance(fault, Pause):
-            node = resolve_target(c, fault.target)
-            c.pause(node)
-            return {"node": node}, lambda: c.resume(node)
-        if isinstance(fault, Kill):
-            node = resolve_target(c, fault.target)
-            c.kill(node)
-            return {"node": node}, None
-        if isinstance(fault, Terminate):
-            node = resolve_target(c, fault.target)
-            c.terminate(node)
-            return {"node": node}, None
-        if isinstance(fault, Restart):
-            node = resolve_target(c, fault.target)
-            c.terminate(node) if fault.clean else c.kill(node)
-            c.start_node(node)
-            return {"node": node}, None
-        if isinstance(fault, Bounce):
-            order = [n.id for n in c.layout.brokers]
-            for node in order:
-                c.terminate(node)
-                c.start_node(node)
-                c.wait_healthy(timeout=90)
-            return {"nodes": order}, None
-        raise FaultError(f"unknown fault {fault!r}")
-
-    # --- links ---------------------------------------------------------------------------------
-    def _toxics(self, links, type: str, attributes: dict, streams: list[str], fid: int) -> Callable[[], None]:
-        tp = self.cluster.toxiproxy
-        added: list[tuple[str, str]] = []
-        try:
-            for link in links:
-                for stream in streams:
-                    name = f"kch-{fid}-{type}-{stream}"
-                    tp.add_toxic(link.proxy, type, name=name, stream=stream, **attributes)
-                    added.append((link.proxy, name))
-        except KchError:
-            self._remove(added)
-            raise
-        return lambda: self._remove(added)
-
-    def _remove(self, added: list[tuple[str, str]]) -> None:
-        tp = self.cluster.toxiproxy
-        for proxy, name in added:
-            try:
-                tp.remove_toxic(proxy, name)
-            except FaultError as exc:
-                if "HTTP 404" in str(exc):
-                    continue          # already gone (e.g. a reset by heal_all)
-                self._cycle(proxy, lambda: tp.remove_toxic(proxy, name))
-            except ClusterError:
-                self._cycle(proxy, lambda: tp.remove_toxic(proxy, name))
-
-    def _cycle(self, proxy: str, action: Callable[[], None]) -> None:
-        """Retry `action` with the proxy's connections closed: toxiproxy cannot remove a toxic
-        while a stalled connection holds its output (it answers 503 after 5 s); closing the
-        connections (disable) frees it. Clients reconnect once it is enabled again."""
-        tp = self.cluster.toxiproxy
-        tp.set_enabled(proxy, False)
-        try:
-            action()
-        except FaultError as exc:
-            if "HTTP 404" not in str(exc):
-                raise
-        finally:
-            tp.set_enabled(proxy, True)
-
-    def _disable(self, links) -> Callable[[], None]:
-        tp = self.cluster.toxiproxy
-        for link in links:
-            tp.set_enabled(link.proxy, False)
-        return lambda: [tp.set_enabled(link.proxy, True) for link in links]
-
-    def _cut(self, links, cut: str, fid: int) -> Callable[[], None]:
-        if cut == "down":
-            return self._disable(links)
-        return self._toxics(links, "timeout", {"timeout": 0}, ["downstream", "upstream"], fid)
-
-    def _true_cut(self, cut: str, pairs: list, node: int | None) -> Callable[[], None]:
-        c = self.cluster
-        if c.cuts is None:
-            raise FaultError(f"cut {cut}: a true partition needs --cluster docker (this cluster is {c.provider})")
-        if cut == "disconnect":
-            c.disconnect(node)
-            return lambda: c.reconnect(node)
-        return c.cuts.drop(pairs)
 
     # --- healing -------------------------------------------------------------------------------
     def heal_all(self, *, timeout: float = 90.0) -> float:

@@ -10,15 +10,13 @@ steps already applied are healed and the failure is raised.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Callable
 
 from harness.errors import KchError, UsageError
-from harness.faults import Bounce, Down, Isolate, Kill, Nemesis, Pause, Restart, Split, Terminate, Toxic
-from harness.faults.kinds import Fault
+from harness.faults import KINDS, Fault, Nemesis
 from harness.plan.plan import FaultStep, PlannedFault
-from harness.vocab.faults import DOWN
 
-_TARGETED = {"kill": Kill, "terminate": Terminate, "pause": Pause}
 _WORDS = re.compile(r"\b(leader|follower|random|coordinator)\b(?![:/])")
 
 
@@ -41,23 +39,14 @@ def target(word: str, planned: PlannedFault, topic: str) -> str:
 
 
 def to_fault(step: FaultStep, planned: PlannedFault, topic: str) -> Fault:
-    """The nemesis fault one step of a planned fault means for `topic`."""
-    if step.kind == "toxic":
-        link = _WORDS.sub(lambda m: target(m.group(1), planned, topic), step.link)
-        if step.toxic == DOWN:
-            return Down(link)
-        return Toxic(step.toxic, link, dict(step.attributes), step.stream)
-    if step.kind == "isolate":
-        return Isolate(target(step.target, planned, topic), cut=step.cut or "blackhole")
-    if step.kind == "restart":
-        return Restart(target(step.target, planned, topic), clean=step.clean)
-    if step.kind in _TARGETED:
-        return _TARGETED[step.kind](target(step.target, planned, topic))
-    if step.kind == "split":
-        return Split(step.sides[0], step.sides[1], cut=step.cut or "blackhole")
-    if step.kind == "bounce":
-        return Bounce()
-    raise UsageError(f"fault {step.kind!r}: no such kind")
+    """The nemesis fault one step of a planned fault means for `topic`: its kind's class
+    (:data:`harness.faults.KINDS`) builds it, with the words of its link already turned."""
+    cls = KINDS.get(step.kind)
+    if cls is None:
+        raise UsageError(f"fault {step.kind!r}: no such kind")
+    if step.link is not None:
+        step = replace(step, link=_WORDS.sub(lambda m: target(m.group(1), planned, topic), step.link))
+    return cls.from_step(step, lambda word: target(word, planned, topic))
 
 
 def apply(nemesis: Nemesis, planned: PlannedFault, topic: str) -> Callable[[], None] | None:

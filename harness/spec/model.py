@@ -9,9 +9,9 @@ the exact field it is about.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from harness.spec.values import Duration, DurationRange, Durations, IntRange, Range, Rate, range_up_to
 from harness.vocab.actions import ACTIONS
@@ -122,18 +122,21 @@ class GroupSpec(_Actions):
     config: dict[str, Scalar] = {}
 
 
-class Fault(_Strict):
+Target = Annotated[str, AfterValidator(_target)]
+# A field per fault kind that acts on a target (kill, pause, ...), made from the vocabulary:
+# a new target kind in harness.vocab.faults is a spec field with no edit here.
+TargetKinds = create_model("TargetKinds", __base__=_Strict, __module__=__name__,
+                           **{kind: (Target | None, None) for kind in TARGET_KINDS})
+
+
+class Fault(TargetKinds):  # type: ignore[misc,valid-type]
     """One fault: a kind with its subject, and its options.
 
     ``{kill: leader}``, ``{pause: follower, for: 1s..5s}``, ``{isolate: controller, cut: drop}``,
     ``{toxic: latency, link: clients, attributes: {latency: 100..500}}``,
     ``{split: 1|2,3, for: 3s}``, ``{bounce: brokers}``."""
 
-    kill: str | None = None
-    terminate: str | None = None
-    restart: str | None = None
-    pause: str | None = None
-    isolate: str | None = None
+    # The target kinds (kill, pause, ...) are fields of TargetKinds; the other kinds are here.
     toxic: Literal[LINK_FAULTS] | None = None  # type: ignore[valid-type]
     split: str | None = Field(None, pattern=r"^\s*\d{1,3}(\s*,\s*\d{1,3})*\s*\|\s*\d{1,3}(\s*,\s*\d{1,3})*\s*$",
                               description="two sides of node numbers, e.g. 1|2,3")
@@ -143,11 +146,6 @@ class Fault(_Strict):
     stream: Literal[STREAMS] = "downstream"  # type: ignore[valid-type]
     attributes: dict[str, Range] = {}
     clean: bool = False
-
-    @field_validator(*TARGET_KINDS)
-    @classmethod
-    def _targets(cls, v: str | None) -> str | None:
-        return None if v is None else _target(v)
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Fault":
