@@ -28,11 +28,27 @@ RATE_PATTERN = r"^\s*\d{1,9}(\.\d{1,6})?\s*/\s*s\s*$"
 
 
 def _int(value: object) -> int:
+    """An integer written as a number or as digits, 0..MAX_INT."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,12}\s*", value):
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not an integer")
+        raise ValueError(f"{str(value)[:40]!r} is not an integer or a range like 1..3")
     if not 0 <= value <= MAX_INT:
         raise ValueError(f"{value} is out of range (0 to {MAX_INT})")
     return value
+
+
+def _range(cls, value: object, one, example: str):
+    """``a..b`` (or a single value) of `cls`, each end parsed by `one`."""
+    if isinstance(value, cls):
+        return value
+    parts = str(value)[:64].split("..") if isinstance(value, str) else [value]
+    if len(parts) > 2:
+        raise ValueError(f"{str(value)[:40]!r} is not a value or a range like {example}")
+    low, high = one(parts[0]), one(parts[-1])
+    if low > high:
+        raise ValueError(f"range {value!r} is empty (low > high)")
+    return cls(low, high)
 
 
 @dataclass(frozen=True)
@@ -42,19 +58,7 @@ class IntRange:
 
     @classmethod
     def parse(cls, value: object) -> "IntRange":
-        if isinstance(value, IntRange):
-            return value
-        if isinstance(value, bool):
-            raise ValueError("expected an integer or a range like 1..3")
-        if isinstance(value, int):
-            return cls(_int(value), value)
-        match = re.fullmatch(r"\s*(\d{1,12})\s*\.\.\s*(\d{1,12})\s*", str(value)[:64])
-        if not match:
-            raise ValueError(f"{str(value)[:40]!r} is not an integer or a range like 1..3")
-        low, high = int(match.group(1)), int(match.group(2))
-        if low > high:
-            raise ValueError(f"range {value!r} is empty (low > high)")
-        return cls(_int(low), _int(high))
+        return _range(cls, value, _int, "1..3")
 
     def __str__(self) -> str:
         return str(self.low) if self.low == self.high else f"{self.low}..{self.high}"
@@ -81,16 +85,7 @@ class DurationRange:
 
     @classmethod
     def parse(cls, value: object) -> "DurationRange":
-        if isinstance(value, DurationRange):
-            return value
-        parts = str(value).split("..") if isinstance(value, str) else [value]
-        if len(parts) > 2:
-            raise ValueError(f"{str(value)[:40]!r} is not a duration or a range like 1s..5s")
-        low = parse_duration(parts[0])
-        high = parse_duration(parts[-1])
-        if low > high:
-            raise ValueError(f"range {value!r} is empty (low > high)")
-        return cls(low, high)
+        return _range(cls, value, parse_duration, "1s..5s")
 
     def __str__(self) -> str:
         return f"{self.low:g}s" if self.low == self.high else f"{self.low:g}s..{self.high:g}s"
