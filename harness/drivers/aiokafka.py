@@ -41,10 +41,11 @@ import threading
 import time
 
 from harness.drivers.common import (
-    COMMIT_DEFINITE, CONSUMER_KEYS, DEFAULT_API_TIMEOUT_MS, DRIVER, MODES, PROTOCOLS, PRODUCE_DEFINITE, BadValue, Unsupported,
-    PartitionPause, check_assigned, claim_stdout, role_failed, role_runner, emit, emit_batch, error_name,
-    error_text, map_config, offsets_list, setup_logging, start_offsets, start_reader, to_acks, to_bool,
-    to_compression, to_int, to_str, tps,
+    CONSUMER_KEYS, DEFAULT_API_TIMEOUT_MS, DRIVER, NO_COMMIT_RESULT, NO_OUTCOME, PRODUCE_DEFINITE, PRODUCER_KEYS,
+    PartitionPause, Unsupported, assignor_classes, bootstrap_list, claim_stdout, commit_started, committed,
+    consumer_command, consumer_defaults, emit, emit_batch, error_name, error_text, map_config, member_command,
+    member_defaults, member_settings, next_offsets, poll_records, producer_command, record_bytes, resume_due,
+    send_failure, send_outcome, serve, setup_logging, start_reader, to_int, tps,
 )
 
 # This module shares its name with the library: never import it instead of the library (as
@@ -57,6 +58,7 @@ if getattr(sys.modules.get("aiokafka"), "__file__", None) == os.path.abspath(__f
 import aiokafka  # noqa: E402
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
 from aiokafka.abc import ConsumerRebalanceListener  # noqa: E402
+from aiokafka.errors import KafkaTimeoutError  # noqa: E402
 from aiokafka.structs import TopicPartition  # noqa: E402
 
 CLIENT = "aiokafka"
@@ -79,44 +81,26 @@ def in_flight_check(value) -> int:
     return n
 
 
+# Java property → (AIOKafkaProducer kwarg | DRIVER, converter): the shared keys, and more.
 PRODUCER_KEYS = {
-    "acks": ("acks", to_acks),
-    "enable.idempotence": ("enable_idempotence", to_bool),
-    "request.timeout.ms": ("request_timeout_ms", to_int),
-    "retry.backoff.ms": ("retry_backoff_ms", to_int),
-    "linger.ms": ("linger_ms", to_int),
+    **PRODUCER_KEYS,
     "batch.size": ("max_batch_size", to_int),
-    "max.request.size": ("max_request_size", to_int),
-    "compression.type": ("compression_type", to_compression),
-    "client.id": ("client_id", to_str),
-    "metadata.max.age.ms": ("metadata_max_age_ms", to_int),
-    "connections.max.idle.ms": ("connections_max_idle_ms", to_int),
     "max.block.ms": (DRIVER, to_int),
     "delivery.timeout.ms": (DRIVER, to_int),
     "retries": (DRIVER, retries_check),
     "max.in.flight.requests.per.connection": (DRIVER, in_flight_check),
 }
 
-
+# What aiokafka's members refuse: protocol → (unsupported keys, why).
+REFUSED = {
+    "consumer": (["group.protocol=consumer"], "aiokafka speaks only the classic group protocol (no KIP-848)"),
+    "classic-cooperative": (["partition.assignment.strategy=cooperative-sticky"],
+                            "aiokafka has no cooperative rebalancing (no cooperative-sticky assignor)"),
+}
 
 
 def kwargs_of(cls) -> set[str]:
     return set(inspect.signature(cls.__init__).parameters)
-
-
-def assignor_classes(names: list[str]) -> tuple:
-    out = []
-    for name in names:
-        if name == "range":
-            from aiokafka.coordinator.assignors.range import RangePartitionAssignor as cls
-        elif name == "roundrobin":
-            from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor as cls
-        elif name == "sticky":
-            from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor as cls
-        else:                                   # cooperative-sticky: aiokafka rebalances eagerly only
-            raise Unsupported([f"partition.assignment.strategy={name}"])
-        out.append(cls)
-    return tuple(out)
 
 
 def timeout_scope(seconds: float):
@@ -167,9 +151,13 @@ class Inbox:
             await self.ready.wait()
         return self.items.popleft()
 
-
-def bootstrap_list(start: dict) -> list[str]:
-    return [s.strip() for s in str(start.get("bootstrap", "")).split(",") if s.strip()]
+    async def stopped_within(self, seconds: float) -> bool:
+        """Whether shutdown is asked within `seconds` (at once if it was)."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+            return True
+        except asyncio.TimeoutError:
+            return False
 
 
 class Driver:
@@ -177,44 +165,23 @@ class Driver:
         self.started = False
         self.inbox: Inbox | None = None
 
-    def startup_complete(self) -> None:
+    async def open(self, client) -> None:
+        """Start `client` (a producer or consumer; stopped again if that fails), then answer
+        ``startup_complete``."""
+        try:
+            await client.start()
+        except BaseException:
+            await self._quietly(client.stop(), 5)
+            raise
         self.started = True
         emit("startup_complete", client=CLIENT, version=aiokafka.__version__)
-
-    def unknown(self, cmd: dict, role: str) -> None:
-        emit("error", op=cmd.get("op"), message=f"unknown op {cmd.get('op')!r} for role {role}")
-
-    async def stall(self, cmd: dict) -> None:
-        ms = cmd.get("ms", 0) or 0
-        emit("stalled", ms=ms)
-        try:
-            await asyncio.wait_for(self.inbox.stopping.wait(), ms / 1000)
-            interrupted = True
-        except asyncio.TimeoutError:
-            interrupted = False
-        emit("resumed", interrupted=True if interrupted else None)
 
     # -- main -------------------------------------------------------------------------------
     async def main(self) -> int:
         self.inbox = Inbox(asyncio.get_running_loop())
         start_reader(self.inbox.put)
-        while True:
-            start = await self.inbox.get()
-            if start.get("op") == "start":
-                break
-            if start.get("op") == "shutdown":
-                return 0
-            emit("error", op=start.get("op"), message="the first command must be start")
-        runner = role_runner(start, {"producer": self.run_producer, "consumer": self.run_consumer,
-                                     "member": self.run_member})
-        if runner is None:
-            return 0
-        try:
-            await runner(start)
-        except Exception as exc:  # noqa: BLE001 - reported on the protocol
-            return role_failed(exc, self.started)
-        emit("shutdown_complete")
-        return 0
+        runners = {"producer": self.run_producer, "consumer": self.run_consumer, "member": self.run_member}
+        return await serve(self.inbox.get, runners, lambda: self.started)
 
     # -- producer ---------------------------------------------------------------------------
     async def run_producer(self, start: dict) -> None:
@@ -223,12 +190,7 @@ class Driver:
         block_s = float(block_ms) / 1000 if block_ms is not None else 60.0
         delivery_ms = drv.get("delivery.timeout.ms", DEFAULT_DELIVERY_TIMEOUT_MS)
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap_list(start), **kwargs)
-        try:
-            await producer.start()
-        except BaseException:
-            await self._quietly(producer.stop(), 5)
-            raise
-        self.startup_complete()
+        await self.open(producer)
 
         pending: dict[int, tuple[dict, float]] = {}       # sequence → (command, deadline)
         drained = asyncio.Event()
@@ -243,13 +205,10 @@ class Driver:
                 if event == "producer_send_success":
                     LOG.info("late success for send %s after the driver reported it: %s", n, fields)
                 return
-            cmd = entry[0]
-            emit(event, id=cmd.get("id"), topic=cmd.get("topic"), key=cmd.get("key"),
-                 value=cmd.get("value"), **fields)
+            send_outcome(entry[0], event, **fields)
 
         def failed(n: int, exc: BaseException, definite: bool) -> None:
-            finish(n, "producer_send_error", exception=error_name(exc), message=str(exc) or error_name(exc),
-                   definite=definite)
+            finish(n, "producer_send_error", **send_failure(exc, definite))
 
         def delivered(n: int, fut: asyncio.Future) -> None:
             if fut.cancelled():
@@ -269,9 +228,8 @@ class Driver:
             n = seq
             pending[n] = (cmd, None)            # its delivery deadline starts once enqueued
             drained.clear()
-            key = cmd.get("key")
-            call = producer.send(cmd["topic"], value=str(cmd.get("value", "")).encode(),
-                                 key=key.encode() if key is not None else None, partition=cmd.get("partition"))
+            key, value = record_bytes(cmd)
+            call = producer.send(cmd["topic"], value=value, key=key, partition=cmd.get("partition"))
             try:
                 scope = timeout_scope(block_s)
                 if scope is not None:
@@ -313,23 +271,13 @@ class Driver:
             return len(pending)
 
         expirer = asyncio.ensure_future(expire())
-        while True:
-            cmd = await self.inbox.get()
-            op = cmd.get("op")
-            if op == "send":
-                await send(cmd)
-            elif op == "flush":
-                emit("flushed", outstanding=await wait_outcomes(cmd.get("timeout_ms", 30000) / 1000))
-            elif op == "shutdown":
-                break
-            else:
-                self.unknown(cmd, "producer")
+        while await producer_command(await self.inbox.get(), send, wait_outcomes):
+            pass
         await wait_outcomes(1.0)
         expirer.cancel()
         await self._quietly(producer.stop(), 2)
         for n in list(pending):
-            finish(n, "producer_send_error", exception="NoOutcomeBeforeClose",
-                   message="the client reported no outcome before the driver closed it", definite=False)
+            finish(n, "producer_send_error", **NO_OUTCOME)
 
     @staticmethod
     async def _quietly(coro, timeout: float) -> None:
@@ -343,98 +291,48 @@ class Driver:
     # -- consumers --------------------------------------------------------------------------
     @staticmethod
     async def poll(consumer, max_records: int) -> list:
-        """One ``getmany``'s records, in partition order. An error the client raises is
-        reported (``error`` with op ``poll``) and polling goes on after a pause."""
-        try:
-            polled = await consumer.getmany(timeout_ms=100, max_records=max_records)
-        except Exception as exc:
-            LOG.warning("getmany: %s", error_text(exc), exc_info=True)
-            emit("error", op="poll", message=error_text(exc))
-            await asyncio.sleep(0.5)
-            return []
-        return [r for tp in sorted(polled, key=lambda tp: (tp.topic, tp.partition)) for r in polled[tp]]
+        """One ``getmany``'s records, in partition order (see ``poll_records``)."""
+        return await poll_records(lambda: consumer.getmany(timeout_ms=100, max_records=max_records), "getmany",
+                                  asyncio.sleep)
 
     async def run_consumer(self, start: dict) -> None:
         kwargs, drv = map_config(start.get("config"), CONSUMER_KEYS, kwargs_of(AIOKafkaConsumer))
-        for key in ("group_instance_id", "enable_auto_commit"):
-            kwargs.pop(key, None)                # no group: no membership, no commits
-        kwargs.setdefault("auto_offset_reset", "earliest")
-        if start.get("group"):
-            kwargs.setdefault("client_id", str(start["group"]))
+        consumer_defaults(kwargs, start)
         max_records = kwargs.get("max_poll_records") or DEFAULT_MAX_POLL_RECORDS
-        api_timeout = drv.get("default.api.timeout.ms")
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_list(start), group_id=None,
                                     enable_auto_commit=False, **kwargs)
-        try:
-            await consumer.start()
-        except BaseException:
-            await self._quietly(consumer.stop(), 5)
-            raise
-        self.startup_complete()
+        await self.open(consumer)
+
+        async def fetch_end_offsets(parts: list, timeout_ms: int) -> dict:
+            try:
+                return await asyncio.wait_for(consumer.end_offsets(parts), timeout_ms / 1000)
+            except asyncio.TimeoutError:
+                raise KafkaTimeoutError(f"no end offsets within {timeout_ms} ms") from None
+
         reading = False
         try:
             while True:
                 cmd = self.inbox.get_nowait() if reading else await self.inbox.get()
                 if cmd is None:
                     emit_batch(await self.poll(consumer, max_records))
-                    continue
-                op = cmd.get("op")
-                if op == "assign":
-                    parts = [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
-                    consumer.assign(parts)               # fresh partition states: none paused
-                    offsets = start_offsets(cmd)
-                    for tp in parts:
-                        if tp.partition in offsets:
-                            consumer.seek(tp, offsets[tp.partition])
-                    rest = [tp for tp in parts if tp.partition not in offsets]
-                    if rest:
-                        await consumer.seek_to_beginning(*rest)
-                    emit("partitions_assigned", partitions=tps(parts))
-                    reading = bool(parts)
-                elif op in ("pause", "resume"):
-                    owned = [(tp.topic, tp.partition) for tp in consumer.assignment()]
-                    if check_assigned(op, cmd["topic"], cmd.get("partitions", []), owned):
-                        parts = [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
-                        (consumer.pause if op == "pause" else consumer.resume)(*parts)
-                        emit("partitions_paused" if op == "pause" else "partitions_resumed", partitions=tps(parts))
-                elif op == "end_offsets":
-                    parts = [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
-                    timeout_ms = cmd.get("timeout_ms", api_timeout or 15000)
-                    try:
-                        ends = await asyncio.wait_for(consumer.end_offsets(parts), timeout_ms / 1000)
-                        emit("end_offsets", offsets={str(tp.partition): o for tp, o in ends.items()})
-                    except asyncio.TimeoutError:
-                        emit("error", op="end_offsets",
-                             message=f"KafkaTimeoutError: no end offsets within {timeout_ms} ms")
-                    except Exception as exc:
-                        emit("error", op="end_offsets", message=error_text(exc))
-                elif op == "stall":
-                    await self.stall(cmd)
-                elif op == "shutdown":
+                elif cmd.get("op") == "shutdown":
                     break
-                else:
-                    self.unknown(cmd, "consumer")
+                else:                                # assign: fresh partition states, none paused
+                    reading = await consumer_command(
+                        consumer, cmd, reading, TopicPartition, fetch_end_offsets=fetch_end_offsets,
+                        api_timeout=drv.get("default.api.timeout.ms"), stop_wait=self.inbox.stopped_within)
         finally:
             await self._quietly(consumer.stop(), 10)
 
     # -- members ----------------------------------------------------------------------------
     async def run_member(self, start: dict) -> None:
-        mode = start.get("mode", "commit-after-process")
-        protocol = start.get("protocol", "classic-eager")
-        if protocol == "consumer":
-            raise Unsupported(["group.protocol=consumer"],
-                              "aiokafka speaks only the classic group protocol (no KIP-848)")
-        if protocol == "classic-cooperative":
-            raise Unsupported(["partition.assignment.strategy=cooperative-sticky"],
-                              "aiokafka has no cooperative rebalancing (no cooperative-sticky assignor)")
-        if protocol not in PROTOCOLS:
-            raise BadValue(f"unknown protocol {protocol!r}")
-        if mode not in MODES:
-            raise BadValue(f"unknown mode {mode!r}")
+        mode, _ = member_settings(start, REFUSED)
         kwargs, drv = map_config(start.get("config"), CONSUMER_KEYS, kwargs_of(AIOKafkaConsumer))
-        kwargs["partition_assignment_strategy"] = assignor_classes(drv.get("partition.assignment.strategy", ["range"]))
-        kwargs.setdefault("enable_auto_commit", mode == "auto-commit")
-        kwargs.setdefault("auto_offset_reset", "earliest")
+        # cooperative-sticky: aiokafka rebalances eagerly only
+        kwargs["partition_assignment_strategy"] = tuple(assignor_classes(
+            drv.get("partition.assignment.strategy", ["range"]), "aiokafka.coordinator.assignors",
+            refused=("cooperative-sticky",)))
+        member_defaults(kwargs, mode)
         max_records = kwargs.get("max_poll_records") or DEFAULT_MAX_POLL_RECORDS
         commit_timeout = drv.get("default.api.timeout.ms", DEFAULT_API_TIMEOUT_MS) / 1000
         batch_lock = asyncio.Lock()              # held from a batch's processing to its commit
@@ -450,63 +348,44 @@ class Driver:
                     emit("partitions_assigned", partitions=tps(assigned))
 
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_list(start), group_id=start["group"], **kwargs)
-        try:
-            await consumer.start()
-        except BaseException:
-            await self._quietly(consumer.stop(), 5)
-            raise
-        self.startup_complete()                  # before subscribing: the first join runs at once
+        await self.open(consumer)                # before subscribing: the first join runs at once
         listener = Listener()
-        consumer.subscribe(topics=[start["topic"]], listener=listener)
+
+        def subscribe() -> None:
+            # on a resubscribe, the coordinator revokes the old assignment through the listener
+            # when it rejoins with the new subscription
+            consumer.subscribe(topics=[start["topic"]], listener=listener)
+
+        subscribe()
         pause = PartitionPause()
 
         process_s = float(start.get("process_ms", 0) or 0) / 1000
         async_commits: set[asyncio.Task] = set()
 
         async def commit(offs: dict, is_async: bool) -> None:
-            flag = {"async": is_async}
             offsets = {TopicPartition(t, p): o for (t, p), o in offs.items()}
             try:
                 await asyncio.wait_for(consumer.commit(offsets), commit_timeout)
             except asyncio.TimeoutError:
-                emit("offsets_committed", offsets=offsets_list(offs), success=False, definite=False,
-                     error=f"KafkaTimeoutError: commit not done within {commit_timeout * 1000:g} ms", **flag)
+                committed(offs, f"KafkaTimeoutError: commit not done within {commit_timeout * 1000:g} ms",
+                          is_async=is_async)
             except asyncio.CancelledError:
-                emit("offsets_committed", offsets=offsets_list(offs), success=False, definite=False,
-                     error="no result before the driver closed the consumer", **flag)
+                committed(offs, NO_COMMIT_RESULT, is_async=is_async)
                 raise
             except Exception as exc:
-                emit("offsets_committed", offsets=offsets_list(offs), success=False, error=error_text(exc),
-                     definite=error_name(exc) in COMMIT_DEFINITE, **flag)
+                committed(offs, exc, is_async=is_async)
             else:
-                emit("offsets_committed", offsets=offsets_list(offs), success=True, **flag)
+                committed(offs, is_async=is_async)
 
         try:
             while True:
-                if pause.due():
-                    back = pause.end([(tp.topic, tp.partition) for tp in consumer.assignment()])
-                    if back:
-                        consumer.resume(*[TopicPartition(t, p) for t, p in back])
+                resume_due(consumer, pause, TopicPartition)
                 cmd = self.inbox.get_nowait()
                 if cmd is not None:
-                    op = cmd.get("op")
-                    if op == "shutdown":
+                    if cmd.get("op") == "shutdown":
                         break
-                    if op == "stall":
-                        await self.stall(cmd)
-                    elif op == "pause_partitions":
-                        owned = pause.begin([(tp.topic, tp.partition) for tp in consumer.assignment()],
-                                            cmd.get("ms", 0))
-                        if owned:
-                            consumer.pause(*[TopicPartition(t, p) for t, p in owned])
-                    elif op == "resubscribe":
-                        # the coordinator revokes the old assignment through the listener
-                        # when it rejoins with the new subscription
-                        consumer.unsubscribe()
-                        consumer.subscribe(topics=[start["topic"]], listener=listener)
-                        emit("resubscribed")
-                    else:
-                        self.unknown(cmd, "member")
+                    await member_command(consumer, cmd, TopicPartition, pause=pause, subscribe=subscribe,
+                                         stop_wait=self.inbox.stopped_within)
                     continue
                 records = await self.poll(consumer, max_records)
                 if not records:
@@ -517,11 +396,9 @@ class Driver:
                     emit_batch(records)
                     if mode == "auto-commit":
                         continue
-                    offs: dict[tuple, int] = {}
-                    for r in records:
-                        offs[(r.topic, r.partition)] = r.offset + 1
+                    offs = next_offsets(records)
                     is_async = mode == "commit-async"
-                    emit("offsets_commit_started", offsets=offsets_list(offs), **{"async": is_async})
+                    commit_started(offs, is_async)
                     if is_async:
                         task = asyncio.ensure_future(commit(offs, True))
                         async_commits.add(task)

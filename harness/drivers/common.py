@@ -1,12 +1,17 @@
-"""Plumbing shared by the pure-Python drivers (kafka-python, aiokafka): events out, commands in,
-and the translation of Java client properties into a library's keyword arguments.
+"""Plumbing shared by the Python drivers (kafka-python, aiokafka, confluent-kafka): events out,
+commands in, the translation of Java client properties into a library's keyword arguments, and
+the consumer API actions kafka-python and aiokafka take alike (written once, for a sync and an
+async client: see ``ready`` and ``run_sync``).
 
 Standard library only: a driver runs in a virtualenv that holds nothing but its client library.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+import logging
 import os
 import sys
 import threading
@@ -169,6 +174,226 @@ def check_assigned(op: str, topic: str, partitions, assigned) -> bool:
     return not missing
 
 
+def owned(consumer) -> list[tuple]:
+    """A consumer's assigned partitions as ``(topic, partition)`` pairs."""
+    return [(tp.topic, tp.partition) for tp in consumer.assignment()]
+
+
+def unknown_op(cmd: dict, role) -> None:
+    emit("error", op=cmd.get("op"), message=f"unknown op {cmd.get('op')!r} for role {role}")
+
+
+# -- kafka-python and aiokafka: one body for a sync and an async client ---------------------------
+# aiokafka took its consumer API from kafka-python and made the calls that wait on the network
+# coroutines. What both drivers do with it is written once below, as coroutines that pass each
+# such call through `ready`: aiokafka awaits them; kafka-python runs them with `run_sync`, under
+# which nothing suspends. What differs comes in as parameters: the library's TopicPartition
+# class, and a sync or an async call.
+async def ready(value):
+    """`value`, awaited first when it is awaitable (an aiokafka coroutine); a sync result as is."""
+    return await value if inspect.isawaitable(value) else value
+
+
+def run_sync(coro):
+    """The result of a shared action run with a sync client (kafka-python): every call in it
+    returns a plain value, so it ends on its first step."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise RuntimeError("a shared action suspended: run_sync is for sync clients")
+
+
+def partitions_of(cmd: dict, TopicPartition) -> list:
+    """A command's ``topic`` and ``partitions`` as the library's TopicPartitions."""
+    return [TopicPartition(cmd["topic"], p) for p in cmd.get("partitions", [])]
+
+
+async def stall(cmd: dict, stop_wait) -> None:
+    """A ``stall``: ``stalled``, no polling for ``ms`` or until shutdown is asked
+    (``stop_wait(seconds)``, sync or async, tells whether it was), then ``resumed``."""
+    ms = cmd.get("ms", 0) or 0
+    emit("stalled", ms=ms)
+    interrupted = await ready(stop_wait(ms / 1000))
+    emit("resumed", interrupted=True if interrupted else None)
+
+
+async def poll_records(poll, what: str, pause) -> list:
+    """One poll's records, in partition order: `poll()` (sync or async) returns them by
+    TopicPartition. An error it raises is reported (``error`` with op ``poll``, and logged
+    under `what`) and polling goes on after ``pause(0.5)`` (sync or async)."""
+    try:
+        polled = await ready(poll())
+    except Exception as exc:
+        logging.getLogger("kch.driver").warning("%s: %s", what, error_text(exc), exc_info=True)
+        emit("error", op="poll", message=error_text(exc))
+        await ready(pause(0.5))
+        return []
+    return [r for tp in sorted(polled, key=lambda tp: (tp.topic, tp.partition)) for r in polled[tp]]
+
+
+async def assign_at(consumer, cmd: dict, TopicPartition, resume: bool = False) -> bool:
+    """An ``assign``: the command's partitions, each read from its ``offsets`` entry where it
+    has one, else from the beginning (``seek_to_beginning`` is a coroutine in aiokafka); emits
+    ``partitions_assigned`` once they are positioned. `resume` is for a library whose assign
+    keeps the state of a partition assigned before, its pause included (kafka-python): a new
+    assignment starts unpaused. Whether any partition was assigned."""
+    parts = partitions_of(cmd, TopicPartition)
+    consumer.assign(parts)
+    if resume and parts:
+        consumer.resume(*parts)
+    offsets = start_offsets(cmd)
+    for tp in parts:
+        if tp.partition in offsets:
+            consumer.seek(tp, offsets[tp.partition])
+    rest = [tp for tp in parts if tp.partition not in offsets]
+    if rest:
+        await ready(consumer.seek_to_beginning(*rest))
+    emit("partitions_assigned", partitions=tps(parts))
+    return bool(parts)
+
+
+def pause_or_resume(consumer, cmd: dict, TopicPartition) -> None:
+    """A ``pause`` or ``resume`` of assigned partitions (an ``error`` if one is not assigned)."""
+    op = cmd["op"]
+    if check_assigned(op, cmd["topic"], cmd.get("partitions", []), owned(consumer)):
+        parts = partitions_of(cmd, TopicPartition)
+        (consumer.pause if op == "pause" else consumer.resume)(*parts)
+        emit("partitions_paused" if op == "pause" else "partitions_resumed", partitions=tps(parts))
+
+
+async def end_offsets(cmd: dict, TopicPartition, fetch, api_timeout) -> None:
+    """An ``end_offsets``: ``fetch(partitions, timeout_ms)`` (the library's call, sync or async,
+    bounded by the command's ``timeout_ms``, else `api_timeout`, else 15 s) answered with
+    ``end_offsets``, or with an ``error`` for what it raised."""
+    parts = partitions_of(cmd, TopicPartition)
+    timeout_ms = cmd.get("timeout_ms", api_timeout or 15000)
+    try:
+        ends = await ready(fetch(parts, timeout_ms))
+    except Exception as exc:
+        emit("error", op="end_offsets", message=error_text(exc))
+    else:
+        emit("end_offsets", offsets={str(tp.partition): o for tp, o in ends.items()})
+
+
+async def consumer_command(consumer, cmd: dict, reading: bool, TopicPartition, *, fetch_end_offsets,
+                           api_timeout, stop_wait, resume_on_assign: bool = False) -> bool:
+    """One command but ``shutdown`` to an assigned consumer (see :func:`assign_at`,
+    :func:`end_offsets`, :func:`stall`); whether it reads afterwards."""
+    op = cmd.get("op")
+    if op == "assign":
+        return await assign_at(consumer, cmd, TopicPartition, resume_on_assign)
+    if op in ("pause", "resume"):
+        pause_or_resume(consumer, cmd, TopicPartition)
+    elif op == "end_offsets":
+        await end_offsets(cmd, TopicPartition, fetch_end_offsets, api_timeout)
+    elif op == "stall":
+        await stall(cmd, stop_wait)
+    else:
+        unknown_op(cmd, "consumer")
+    return reading
+
+
+def resume_due(consumer, pause: PartitionPause, TopicPartition) -> None:
+    """Ends a member's ``pause_partitions`` once it is due: resumes what it paused and still owns."""
+    if pause.due():
+        back = pause.end(owned(consumer))
+        if back:
+            consumer.resume(*[TopicPartition(t, p) for t, p in back])
+
+
+async def member_command(consumer, cmd: dict, TopicPartition, *, pause: PartitionPause, subscribe,
+                         stop_wait, revoke_on_unsubscribe: bool = False) -> None:
+    """One command but ``shutdown`` to a group member: ``stall``, ``pause_partitions`` (kept by
+    `pause`), ``resubscribe`` (``unsubscribe``, then ``subscribe()``). `revoke_on_unsubscribe`
+    is for a library whose unsubscribe does not call the rebalance listener (kafka-python): the
+    partitions held are reported revoked first."""
+    op = cmd.get("op")
+    if op == "stall":
+        await stall(cmd, stop_wait)
+    elif op == "pause_partitions":
+        paused = pause.begin(owned(consumer), cmd.get("ms", 0))
+        if paused:
+            consumer.pause(*[TopicPartition(t, p) for t, p in paused])
+    elif op == "resubscribe":
+        held = owned(consumer) if revoke_on_unsubscribe else []
+        if held:
+            emit("partitions_revoked", partitions=tp_list(held))
+        consumer.unsubscribe()
+        subscribe()
+        emit("resubscribed")
+    else:
+        unknown_op(cmd, "member")
+
+
+# -- commits and sends --------------------------------------------------------------------------
+NO_COMMIT_RESULT = "no result before the driver closed the consumer"
+
+
+def next_offsets(records) -> dict[tuple, int]:
+    """The offsets to commit after a batch: each partition's last offset + 1."""
+    return {(r.topic, r.partition): r.offset + 1 for r in records}
+
+
+def commit_started(offs: dict, is_async: bool) -> None:
+    emit("offsets_commit_started", offsets=offsets_list(offs), **{"async": is_async})
+
+
+def committed(offs: dict, failure: BaseException | str | None = None, *, is_async: bool | None = None,
+              auto: bool | None = None) -> None:
+    """``offsets_committed`` for ``{(topic, partition): offset}``: a success (no `failure`); a
+    failure the client raised (an exception: definite when the coordinator certainly refused
+    it); or one the driver tells (a message: the commit may yet apply, so not definite)."""
+    flags = {"async": is_async, "auto": auto}
+    if failure is None:
+        emit("offsets_committed", offsets=offsets_list(offs), success=True, **flags)
+    elif isinstance(failure, str):
+        emit("offsets_committed", offsets=offsets_list(offs), success=False, error=failure, definite=False,
+             **flags)
+    else:
+        emit("offsets_committed", offsets=offsets_list(offs), success=False, error=error_text(failure),
+             definite=error_name(failure) in COMMIT_DEFINITE, **flags)
+
+
+def record_bytes(cmd: dict) -> tuple[bytes | None, bytes]:
+    """A ``send`` command's key and value as bytes (no key stays None)."""
+    key = cmd.get("key")
+    return (key.encode() if key is not None else None), str(cmd.get("value", "")).encode()
+
+
+def send_outcome(cmd: dict, event: str, **fields) -> None:
+    """A send's ``producer_send_success`` or ``producer_send_error``, naming its command."""
+    emit(event, id=cmd.get("id"), topic=cmd.get("topic"), key=cmd.get("key"), value=cmd.get("value"),
+         **fields)
+
+
+def send_failure(exc: BaseException, definite: bool) -> dict:
+    """The fields of a ``producer_send_error`` for what the client raised."""
+    return {"exception": error_name(exc), "message": str(exc) or error_name(exc), "definite": definite}
+
+
+# A send the client never reported on before the driver closed it.
+NO_OUTCOME = {"exception": "NoOutcomeBeforeClose",
+              "message": "the client reported no outcome before the driver closed it", "definite": False}
+
+
+async def producer_command(cmd: dict, send, wait_outcomes) -> bool:
+    """One command to a producer: ``send(cmd)``, or a ``flush`` answered with ``flushed`` and
+    what ``wait_outcomes(seconds)`` leaves outstanding (both sync or async); False for
+    ``shutdown``."""
+    op = cmd.get("op")
+    if op == "send":
+        await ready(send(cmd))
+    elif op == "flush":
+        emit("flushed", outstanding=await ready(wait_outcomes(cmd.get("timeout_ms", 30000) / 1000)))
+    elif op == "shutdown":
+        return False
+    else:
+        unknown_op(cmd, "producer")
+    return True
+
+
 # -- commands -----------------------------------------------------------------------------------
 def read_commands(stream=None):
     """Commands from ``stream`` (stdin), one JSON object a line. A line that is not a JSON
@@ -288,6 +513,31 @@ def assignor_names(value) -> list[str]:
     return names
 
 
+# Short assignor names → (module below a library's ``coordinator.assignors`` package, class):
+# kafka-python's layout, which aiokafka kept.
+ASSIGNOR_CLASSES = {
+    "range": ("range", "RangePartitionAssignor"),
+    "roundrobin": ("roundrobin", "RoundRobinPartitionAssignor"),
+    "sticky": ("sticky.sticky_assignor", "StickyPartitionAssignor"),
+    "cooperative-sticky": ("cooperative_sticky", "CooperativeStickyAssignor"),
+}
+
+
+def assignor_classes(names: list[str], package: str, refused=()) -> list:
+    """Short assignor names as the assignor classes of `package` (``kafka.coordinator.assignors``,
+    say). A name in `refused`, or one the installed version lacks, is unsupported."""
+    out = []
+    for name in names:
+        module, cls = ASSIGNOR_CLASSES.get(name, (None, None))
+        try:
+            if name in refused or module is None:
+                raise ImportError(name)
+            out.append(getattr(importlib.import_module(f"{package}.{module}"), cls))
+        except (ImportError, AttributeError):
+            raise Unsupported([f"partition.assignment.strategy={name}"]) from None
+    return out
+
+
 def map_config(config: dict, table: dict, available) -> tuple[dict, dict]:
     """Java properties → (library kwargs, driver settings).
 
@@ -329,6 +579,21 @@ def check_group_protocol(value) -> str:
     raise Unsupported([f"group.protocol={v}"])
 
 
+# Java property -> (kwarg, converter) for producers: the keys both kafka-python and aiokafka
+# accept alike.
+PRODUCER_KEYS = {
+    "acks": ("acks", to_acks),
+    "enable.idempotence": ("enable_idempotence", to_bool),
+    "request.timeout.ms": ("request_timeout_ms", to_int),
+    "retry.backoff.ms": ("retry_backoff_ms", to_int),
+    "linger.ms": ("linger_ms", to_int),
+    "max.request.size": ("max_request_size", to_int),
+    "compression.type": ("compression_type", to_compression),
+    "client.id": ("client_id", to_str),
+    "metadata.max.age.ms": ("metadata_max_age_ms", to_int),
+    "connections.max.idle.ms": ("connections_max_idle_ms", to_int),
+}
+
 # Java property -> (kwarg | DRIVER, converter) for consumers and members: the keys both
 # kafka-python and aiokafka (which took its consumer API from kafka-python) accept.
 CONSUMER_KEYS = {
@@ -364,6 +629,42 @@ DEFAULT_API_TIMEOUT_MS = 60000
 PROTOCOLS = ("classic-eager", "classic-cooperative", "consumer")
 
 
+def bootstrap_list(start: dict) -> list[str]:
+    return [s.strip() for s in str(start.get("bootstrap", "")).split(",") if s.strip()]
+
+
+def consumer_defaults(kwargs: dict, start: dict) -> dict:
+    """An assigned consumer's library kwargs: no group, so no membership and no commits; read
+    from the earliest offset unless told; named after the start command's group, if any."""
+    for key in ("group_instance_id", "enable_auto_commit"):
+        kwargs.pop(key, None)
+    kwargs.setdefault("auto_offset_reset", "earliest")
+    if start.get("group"):
+        kwargs.setdefault("client_id", str(start["group"]))
+    return kwargs
+
+
+def member_settings(start: dict, refused: dict) -> tuple[str, str]:
+    """A member's mode and protocol. A protocol in `refused` (protocol → (unsupported keys,
+    why)) is unsupported; an unknown protocol or mode is a bad value."""
+    mode = start.get("mode", "commit-after-process")
+    protocol = start.get("protocol", "classic-eager")
+    if protocol in refused:
+        raise Unsupported(*refused[protocol])
+    if protocol not in PROTOCOLS:
+        raise BadValue(f"unknown protocol {protocol!r}")
+    if mode not in MODES:
+        raise BadValue(f"unknown mode {mode!r}")
+    return mode, protocol
+
+
+def member_defaults(kwargs: dict, mode: str) -> dict:
+    """A member's library kwargs: auto-commit as its mode says, the earliest offset unless told."""
+    kwargs.setdefault("enable_auto_commit", mode == "auto-commit")
+    kwargs.setdefault("auto_offset_reset", "earliest")
+    return kwargs
+
+
 # -- a role's start and end ---------------------------------------------------------------------
 def role_runner(start: dict, runners: dict):
     """The runner of the start command's role, or None after answering ``startup_failed``."""
@@ -377,8 +678,6 @@ def role_failed(exc: BaseException, started: bool) -> int:
     """Report the exception that ended a role and return the exit code: before
     ``startup_complete`` it is ``startup_failed`` (with ``unsupported`` when that is why) and
     exit 0; after it, an ``error`` and exit 1."""
-    import logging
-
     if started:
         logging.getLogger("kch.driver").error("driver failed", exc_info=exc)
         emit("error", message=error_text(exc))
@@ -393,9 +692,33 @@ def role_failed(exc: BaseException, started: bool) -> int:
     return 0
 
 
-def setup_logging(name: str) -> None:
-    import logging
+async def serve(next_command, runners: dict, started, on_start=None) -> int:
+    """A driver's life (kafka-python, aiokafka) from its first command to its exit code. Waits
+    for ``start`` (``next_command()``, sync or async; a command before it is answered with an
+    ``error``, a ``shutdown`` ends the driver), calls ``on_start(start)`` if given, runs the
+    role's runner (``runner(start)``, sync or async), then answers ``shutdown_complete``, or
+    reports what ended it (``started()``: whether ``startup_complete`` was sent)."""
+    while True:
+        start = await ready(next_command())
+        if start.get("op") == "start":
+            break
+        if start.get("op") == "shutdown":
+            return 0
+        emit("error", op=start.get("op"), message="the first command must be start")
+    runner = role_runner(start, runners)
+    if runner is None:
+        return 0
+    if on_start is not None:
+        on_start(start)
+    try:
+        await ready(runner(start))
+    except Exception as exc:  # noqa: BLE001 - reported on the protocol
+        return role_failed(exc, started())
+    emit("shutdown_complete")
+    return 0
 
+
+def setup_logging(name: str) -> None:
     level = os.environ.get("KCH_DRIVER_LOG", "INFO").upper()
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.INFO),
                         format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")

@@ -14,7 +14,7 @@ import sys
 import time
 
 from harness.drivers.common import (
-    PartitionPause, Unsupported, check_assigned, emit_batch, offsets_list, start_offsets, tp_list,
+    PartitionPause, Unsupported, check_assigned, emit_batch, offsets_list, owned, start_offsets, tp_list,
 )
 from harness.drivers.kit import Driver, Rec
 
@@ -163,10 +163,6 @@ class Confluent(Driver):
                     on_revoke=lambda _, ps: self.emit("partitions_revoked", partitions=tps(ps)),
                     on_lost=lambda _, ps: self.emit("partitions_revoked", partitions=tps(ps), lost=True))
 
-    @staticmethod
-    def owned(c) -> list[tuple]:
-        return [(tp.topic, tp.partition) for tp in c.assignment()]
-
     def batch(self, msgs) -> None:
         emit_batch([Rec(m.topic(), m.partition(), m.offset(), m.key(), m.value()) for m in msgs])
 
@@ -199,7 +195,7 @@ class Confluent(Driver):
         pause = PartitionPause()
         while True:
             if pause.due():
-                back = pause.end(self.owned(c))
+                back = pause.end(owned(c))
                 if back:
                     c.resume([TopicPartition(t, p) for t, p in back])
             cmd = self.next_command(None, wait=0)
@@ -209,9 +205,9 @@ class Confluent(Driver):
                 if cmd["op"] == "stall":
                     self.stall(cmd)
                 elif cmd["op"] == "pause_partitions":
-                    owned = pause.begin(self.owned(c), cmd.get("ms", 0))
-                    if owned:
-                        c.pause([TopicPartition(t, p) for t, p in owned])
+                    paused = pause.begin(owned(c), cmd.get("ms", 0))
+                    if paused:
+                        c.pause([TopicPartition(t, p) for t, p in paused])
                 elif cmd["op"] == "resubscribe":
                     c.unsubscribe()            # revokes through on_revoke at the next consume
                     self.subscribe(c)

@@ -10,7 +10,7 @@ import queue
 import time
 from typing import Callable, NamedTuple
 
-from harness.drivers.common import claim_stdout, emit, role_failed, role_runner, start_reader
+from harness.drivers.common import claim_stdout, emit, role_failed, role_runner, start_reader, unknown_op
 
 
 class Rec(NamedTuple):
@@ -54,7 +54,7 @@ class Driver:
              exception=exception, message=message, definite=definite)
 
     def unknown(self, cmd: dict) -> None:
-        emit("error", op=cmd.get("op"), message=f"unknown op {cmd.get('op')!r} for role {self.start_cmd.get('role')}")
+        unknown_op(cmd, self.start_cmd.get("role"))
 
     def stall(self, cmd: dict) -> None:
         emit("stalled", ms=cmd.get("ms", 0))
