@@ -134,3 +134,15 @@ def test_timeline_draws_vary_the_random_node_the_partition_and_the_duration(tmp_
     for want in (lambda p: p.faults[0].node == 3, lambda p: p.faults[1].partition == 3,
                  lambda p: p.faults[0].duration == 3.0):
         assert want(find(plans(spec), want))
+
+
+def test_consumer_actions_are_drawn_only_when_the_plan_has_consumers(tmp_path):
+    from hypothesis import find
+
+    spec = load_spec(write(tmp_path, BASE.replace("consumers: 1}", "consumers: 0..2}")
+                           .replace("pick: 0..1}\nworkload", "pick: 1..2}\nworkload"))).spec
+    assert spec.consumer.pick.low == 1
+    none = find(plans(spec), lambda p: p.consumers == 0)
+    assert not [a for a in none.actions if a.reader == "consumer"]
+    some = find(plans(spec), lambda p: p.consumers > 0)
+    assert [a for a in some.actions if a.reader == "consumer"]

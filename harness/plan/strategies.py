@@ -61,8 +61,9 @@ def _menu_fault(draw, spec: Spec, horizon: float) -> PlannedFault:
 
 
 @st.composite
-def _actions(draw, spec: Spec, horizon: float) -> tuple[PlannedAction, ...]:
-    menus = [("consumer", spec.consumer)] + ([("member", spec.group)] if spec.group else [])
+def _actions(draw, spec: Spec, horizon: float, consumers: int) -> tuple[PlannedAction, ...]:
+    """Reader actions; none for assigned consumers when the plan has none."""
+    menus = ([("consumer", spec.consumer)] if consumers else []) + ([("member", spec.group)] if spec.group else [])
     out = []
     for reader, menu in menus:
         if not menu.actions:
@@ -99,6 +100,6 @@ def plans(spec: Spec, *, max_attempts: int = 100) -> st.SearchStrategy[Plan]:
         return Plan(messages=messages, producers=producers, consumers=consumers, rate=w.rate, keys=keys,
                     value_bytes=w.value_bytes, faults=tuple(sorted(faults, key=lambda f: f.at)),
                     attempt=draw(st.integers(0, max_attempts)), members=members,
-                    actions=draw(_actions(spec, horizon)))
+                    actions=draw(_actions(spec, horizon, consumers)))
 
     return plan()
