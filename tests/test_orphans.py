@@ -15,8 +15,11 @@ import pytest
 
 from harness.procs import ProcessGroup, reap_orphans
 
+# The runner takes SIGINT as a terminal's Ctrl-C does, whatever disposition it inherited (a
+# shell that starts a job in the background hands its children SIGINT ignored).
 RUNNER = textwrap.dedent("""
-    import json, sys, time
+    import json, signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from harness.cluster import LocalCluster
     with LocalCluster(brokers=1, name=sys.argv[1]) as c:
         pids = [c.pid(n.id) for n in c.layout.nodes] + [c.toxiproxy_server.pid]

@@ -18,6 +18,7 @@ from harness.errors import KchError, UsageError
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up like Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)   # even when started in the background
     try:
         args = parser().parse_args(argv)
         return _dispatch(args)
