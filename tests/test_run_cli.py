@@ -20,6 +20,17 @@ def kch(*args, cwd=ROOT, timeout=900):
                           cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=timeout)
 
 
+def run_spec_text(tmp_path: Path, name: str, text: str, seed: int, exit_code: int) -> tuple:
+    """`kch run` of a spec written to `tmp_path`/specs/`name`: its run dir and report."""
+    spec = tmp_path / "specs" / name
+    spec.parent.mkdir()
+    spec.write_text(text)
+    res = kch("run", str(spec), "--seed", str(seed), "--report-dir", str(tmp_path / "r"))
+    assert res.returncode == exit_code, res.stdout + res.stderr
+    (run_dir,) = (tmp_path / "r").iterdir()
+    return run_dir, json.loads((run_dir / "report.json").read_text()), res
+
+
 def _one_line_exit_2(res, *needles):
     assert res.returncode == 2, res.stderr
     assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr, res.stderr
@@ -76,13 +87,7 @@ expect: {lost-write: forbidden, unseen: forbidden}
 
 @pytest.mark.cluster
 def test_a_violation_is_shrunk_reported_saved_and_replayed(tmp_path):
-    spec = tmp_path / "specs" / "acks1.yaml"
-    spec.parent.mkdir()
-    spec.write_text(ACKS1_FORBIDDEN)
-    res = kch("run", str(spec), "--seed", "4", "--report-dir", str(tmp_path / "r"))
-    assert res.returncode == 1, res.stdout + res.stderr
-    (run_dir,) = (tmp_path / "r").iterdir()
-    report = json.loads((run_dir / "report.json").read_text())
+    run_dir, report, res = run_spec_text(tmp_path, "acks1.yaml", ACKS1_FORBIDDEN, 4, 1)
     assert report["schema"] == "kch-report/1" and report["totals"]["fail"] == 1 and report["seed"] == 4
     (result,) = report["results"]
     assert result["spec"] == "acks1" and result["verdict"] == "fail"
@@ -124,13 +129,8 @@ expect: {duplicate: allowed, unseen: forbidden}
 
 @pytest.mark.cluster
 def test_a_fault_that_does_not_apply_makes_the_example_an_error_never_a_pass(tmp_path):
-    spec = tmp_path / "specs" / "no-follower.yaml"
-    spec.parent.mkdir()
-    spec.write_text(FAULT_CANNOT_APPLY)
-    res = kch("run", str(spec), "--seed", "1", "--report-dir", str(tmp_path / "r"))
-    assert res.returncode == 3, res.stdout + res.stderr
-    (run_dir,) = (tmp_path / "r").iterdir()
-    (result,) = json.loads((run_dir / "report.json").read_text())["results"]
+    _, report, _ = run_spec_text(tmp_path, "no-follower.yaml", FAULT_CANNOT_APPLY, 1, 3)
+    (result,) = report["results"]
     assert result["verdict"] == "error"
     first = result["example_results"][0]
     assert first["verdict"] == "error" and "not applied" in first["message"] and "follower" in first["message"]
