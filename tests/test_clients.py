@@ -226,3 +226,33 @@ def test_pause_and_resubscribe_become_neutral_member_events():
     assert check_all(rebalance(before_rebalance(), False).history(), names) == plain
     assert {n: r.status for n, r in acted.items()} == {n: r.status for n, r in plain.items()}
     assert acted == plain
+
+
+def test_a_driver_consumer_drops_records_read_under_an_earlier_assignment():
+    """Re-assigned at its positions, a consumer must not return records the driver fetched
+    before (a client drops its buffer): else a read goes back (nonmonotonic-poll)."""
+    from harness.clients.driver import DriverConsumer
+
+    class FakeDriver:
+        on_event = None
+        label = "fake"
+
+        def request(self, cmd, reply, timeout):
+            self.on_event({"name": "partitions_assigned"}, 0.0, 0.0)
+            return {"name": reply}
+
+    def batch(*offsets):
+        for o in offsets:
+            consumer._event({"name": "record_data", "topic": "t", "partition": 0, "offset": o,
+                             "value": f"p0-{o}"}, 0.0, 0.0)
+        consumer._event({"name": "records_consumed"}, 0.0, 0.0)
+
+    consumer = DriverConsumer(FakeDriver())
+    consumer.assign("t", [0])
+    batch(0, 1)
+    assert [r.offset for r in consumer.poll(0.01)] == [0, 1]
+    batch(2, 3)                                  # fetched, not yet polled
+    consumer.assign("t", [0], offsets={0: 2})
+    batch(2, 3, 4)
+    assert [r.offset for r in consumer.poll(0.01)] == [2, 3, 4]
+    assert consumer.poll(0.01) == []

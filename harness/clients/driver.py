@@ -165,8 +165,9 @@ class DriverProducer:
 class DriverConsumer:
     def __init__(self, driver: DriverProcess) -> None:
         self.driver = driver
-        self._batches: "queue.Queue[list[Record]]" = queue.Queue()
+        self._batches: "queue.Queue[tuple[int, list[Record]]]" = queue.Queue()
         self._batch: list[Record] = []
+        self._assignments = 0            # partitions_assigned events seen: batches carry it
         driver.on_event = self._event
 
     def _event(self, ev: dict, mono: float, wall: float) -> None:
@@ -174,13 +175,23 @@ class DriverConsumer:
             self._batch.append(Record(ev["topic"], ev["partition"], ev["offset"], ev.get("key"), ev["value"]))
         elif ev["name"] == "records_consumed":
             batch, self._batch = self._batch, []
-            self._batches.put(batch)
+            self._batches.put((self._assignments, batch))
+        elif ev["name"] == "partitions_assigned":
+            self._batch = []
+            self._assignments += 1
 
     def assign(self, topic: str, partitions: list[int], offsets: dict[int, int] | None = None) -> None:
+        """Records the driver read under an earlier assignment and :meth:`poll` has not
+        returned yet are dropped, as a client drops its buffer: the new assignment's
+        positions say where reading goes on."""
         cmd: dict = {"op": "assign", "topic": topic, "partitions": partitions}
         if offsets is not None:
             cmd["offsets"] = {str(p): int(o) for p, o in offsets.items()}
+        want = self._assignments + 1
         self._ask(cmd, "partitions_assigned")
+        deadline = time.monotonic() + 5          # the reply is queued just before its event is seen
+        while self._assignments < want and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def pause(self, topic: str, partitions: list[int]) -> None:
         self._ask({"op": "pause", "topic": topic, "partitions": partitions}, "partitions_paused")
@@ -195,12 +206,16 @@ class DriverConsumer:
 
     def poll(self, timeout: float) -> list[Record]:
         out: list[Record] = []
+        batches: list[tuple[int, list[Record]]] = []
         try:
-            out += self._batches.get(timeout=timeout)
+            batches.append(self._batches.get(timeout=timeout))
             while True:
-                out += self._batches.get_nowait()
+                batches.append(self._batches.get_nowait())
         except queue.Empty:
             pass
+        for assignment, batch in batches:
+            if assignment == self._assignments:
+                out += batch
         return out
 
     def end_offsets(self, topic: str, partitions: list[int], timeout: float) -> dict[int, int]:
